@@ -1,0 +1,30 @@
+# `make test`: create .venv, install lrkit with every extra, lint, type-check, run all tests.
+# `make demo`: create .venv, install lrkit, run the main job (`lrkit demo`).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints-test.txt | cksum | cut -d' ' -f1)
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check -c constraints-test.txt
+
+.PHONY: install test lint demo docs clean
+
+$(STAMP): pyproject.toml constraints-test.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP_INSTALL) -U pip
+	$(PIP_INSTALL) -e ".[all,dev]"
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy src
+
+test: lint
+	$(VENV)/bin/pytest
+
+demo: $(STAMP)
+	$(VENV)/bin/lrkit demo
+
+clean:
+	rm -rf $(VENV) site lrkit-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,268 @@
+"""Array namespaces: one formula, many array libraries.
+
+A schedule writes its formula once against an ``Ops`` object: Python operators (``+ - * / **``
+and comparisons) for arithmetic, and the few functions below for the rest. ``ops_for(t)`` picks
+the namespace from the *type* of ``t`` (the einops way) and imports a framework only when the
+input already belongs to it, so ``import lrkit`` never imports a framework.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+Array = Any  # a float, a NumPy array or a framework tensor: the formulas do not care which.
+
+
+class Ops:
+    """The operations a schedule formula may use, for one array library and one dtype.
+
+    Subclasses wrap NumPy, JAX, PyTorch, TensorFlow or ``keras.ops``. Everything else is
+    written with Python operators, which all of these libraries overload.
+    """
+
+    #: True for a single Python number: combinators may then pick the active branch in Python
+    #: instead of evaluating every branch (a pure speed-up; the value is the same).
+    scalar = False
+    dtype: Any = None
+
+    def asfloat(self, t: Any) -> Array:
+        raise NotImplementedError
+
+    def result(self, y: Array) -> Any:
+        return y
+
+    def full_like(self, x: Array, value: float) -> Array:
+        return x * 0.0 + value
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        raise NotImplementedError
+
+    def minimum(self, a: Array, b: Array | float) -> Array:
+        raise NotImplementedError
+
+    def maximum(self, a: Array, b: Array | float) -> Array:
+        raise NotImplementedError
+
+    def clip(self, x: Array, lo: float, hi: float) -> Array:
+        return self.minimum(self.maximum(x, lo), hi)
+
+    exp: Any
+    log: Any
+    cos: Any
+    sqrt: Any
+    tanh: Any
+    floor: Any
+    ceil: Any
+
+
+class NumpyOps(Ops):
+    """NumPy arrays. Integer input is computed in float64; float input keeps its dtype."""
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    cos = staticmethod(np.cos)
+    sqrt = staticmethod(np.sqrt)
+    tanh = staticmethod(np.tanh)
+    floor = staticmethod(np.floor)
+    ceil = staticmethod(np.ceil)
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        return np.where(cond, a, b)
+
+    def minimum(self, a: Array, b: Array | float) -> Array:
+        return np.minimum(a, b)
+
+    def maximum(self, a: Array, b: Array | float) -> Array:
+        return np.maximum(a, b)
+
+    def asfloat(self, t: Any) -> Array:
+        t = np.asarray(t)
+        if t.dtype.kind == "f":
+            return t
+        if t.dtype.kind in "iu":
+            return t.astype(np.float64)
+        raise TypeError(
+            f"A schedule takes a real-valued time `t`. Received: t with dtype {t.dtype}"
+        )
+
+    def full_like(self, x: Array, value: float) -> Array:
+        return np.full_like(x, value)
+
+    def clip(self, x: Array, lo: float, hi: float) -> Array:
+        return np.clip(x, lo, hi)
+
+
+class ScalarOps(NumpyOps):
+    """A single number: computed as a float64 NumPy scalar, returned as a Python ``float``."""
+
+    scalar = True
+
+    def asfloat(self, t: Any) -> Array:
+        return np.float64(t)
+
+    def result(self, y: Array) -> Any:
+        return float(y)
+
+    def full_like(self, x: Array, value: float) -> Array:
+        return np.float64(value)
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        return a if cond else b
+
+    def minimum(self, a: Array, b: Array | float) -> Array:
+        return np.minimum(a, b)
+
+    def maximum(self, a: Array, b: Array | float) -> Array:
+        return np.maximum(a, b)
+
+    def clip(self, x: Array, lo: float, hi: float) -> Array:
+        return np.minimum(np.maximum(x, lo), hi)
+
+
+class JaxOps(Ops):
+    """JAX arrays and tracers (works under ``jax.jit`` and ``jax.vmap``)."""
+
+    def __init__(self) -> None:
+        import jax.numpy as jnp
+
+        self.np = jnp
+        self.exp, self.log, self.cos, self.sqrt = jnp.exp, jnp.log, jnp.cos, jnp.sqrt
+        self.tanh, self.floor, self.ceil = jnp.tanh, jnp.floor, jnp.ceil
+
+    def asfloat(self, t: Any) -> Array:
+        jnp = self.np
+        t = jnp.asarray(t)
+        if jnp.issubdtype(t.dtype, jnp.floating):
+            return t
+        # float64 when jax_enable_x64 is on, float32 otherwise; never overflows for int64 steps.
+        return t.astype(jnp.result_type(float))
+
+    def full_like(self, x: Array, value: float) -> Array:
+        return self.np.full_like(x, value)
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        return self.np.where(cond, a, b)
+
+    def minimum(self, a: Array, b: Array | float) -> Array:
+        return self.np.minimum(a, b)
+
+    def maximum(self, a: Array, b: Array | float) -> Array:
+        return self.np.maximum(a, b)
+
+    def clip(self, x: Array, lo: float, hi: float) -> Array:
+        return self.np.clip(x, lo, hi)
+
+
+class TorchOps(Ops):
+    """PyTorch tensors: float tensors keep their dtype, integer ones use the default dtype."""
+
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+        self.exp, self.log, self.cos, self.sqrt = torch.exp, torch.log, torch.cos, torch.sqrt
+        self.tanh, self.floor, self.ceil = torch.tanh, torch.floor, torch.ceil
+
+    def asfloat(self, t: Any) -> Array:
+        t = t if t.is_floating_point() else t.to(self.torch.get_default_dtype())
+        self.dtype = t.dtype
+        return t
+
+    def full_like(self, x: Array, value: float) -> Array:
+        return self.torch.full_like(x, value)
+
+    def _tensor(self, v: Array, like: Array) -> Array:
+        if isinstance(v, self.torch.Tensor):
+            return v
+        return self.torch.full_like(like, float(v), dtype=self.dtype)
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        return self.torch.where(cond, self._tensor(a, cond), self._tensor(b, cond))
+
+    def minimum(self, a: Array, b: Array | float) -> Array:
+        if isinstance(b, self.torch.Tensor):
+            return self.torch.minimum(a, b)
+        return self.torch.clamp(a, max=b)
+
+    def maximum(self, a: Array, b: Array | float) -> Array:
+        if isinstance(b, self.torch.Tensor):
+            return self.torch.maximum(a, b)
+        return self.torch.clamp(a, min=b)
+
+    def clip(self, x: Array, lo: float, hi: float) -> Array:
+        return self.torch.clamp(x, lo, hi)
+
+
+class TensorFlowOps(Ops):
+    """TensorFlow tensors and variables (works under ``tf.function``)."""
+
+    def __init__(self) -> None:
+        import tensorflow as tf
+
+        self.tf = tf
+        m = tf.math
+        self.exp, self.log, self.cos, self.sqrt = m.exp, m.log, m.cos, m.sqrt
+        self.tanh, self.floor, self.ceil = m.tanh, m.floor, m.ceil
+
+    def asfloat(self, t: Any) -> Array:
+        tf = self.tf
+        t = tf.convert_to_tensor(t)
+        t = t if t.dtype.is_floating else tf.cast(t, tf.float32)
+        self.dtype = t.dtype
+        return t
+
+    def full_like(self, x: Array, value: float) -> Array:
+        return self.tf.fill(self.tf.shape(x), self.tf.cast(value, x.dtype))
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        tf = self.tf
+        zeros = tf.zeros_like(cond, dtype=self.dtype)
+        return tf.where(cond, zeros + a, zeros + b)
+
+    def minimum(self, a: Array, b: Array | float) -> Array:
+        return self.tf.minimum(a, self.tf.cast(b, self.dtype))
+
+    def maximum(self, a: Array, b: Array | float) -> Array:
+        return self.tf.maximum(a, self.tf.cast(b, self.dtype))
+
+
+_SCALAR = ScalarOps()
+_NUMPY = NumpyOps()
+
+
+def ops_for(t: Any) -> Ops:
+    """Return the namespace for ``t``, judged by its type; never imports an unused framework."""
+    if isinstance(t, bool | np.bool_):
+        raise TypeError(f"A schedule takes a real-valued time `t`. Received: t={t!r}")
+    if isinstance(t, int | float | np.integer | np.floating):
+        return _SCALAR
+    if isinstance(t, np.ndarray):
+        return _NUMPY
+    module = type(t).__module__
+    root = module.partition(".")[0]
+    if root in ("jax", "jaxlib") and "jax" in sys.modules:
+        return JaxOps()
+    if root == "torch" and "torch" in sys.modules:
+        return TorchOps()
+    if root in ("tensorflow", "tf_keras") and "tensorflow" in sys.modules:
+        return TensorFlowOps()
+    if isinstance(t, list | tuple):
+        return _NUMPY
+    raise TypeError(
+        "A schedule takes a number, a NumPy array, or a JAX, PyTorch or TensorFlow tensor. "
+        f"Received: t of type {type(t).__qualname__}"
+    )
+
+
+def is_real_number(x: Any) -> bool:
+    """True for an int or float (Python or NumPy), not a bool."""
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(
+        x, bool | np.bool_
+    )
+
+
+PI = math.pi

@@ -1,0 +1,510 @@
+r"""Composition: put schedules one after another, in front of each other, in cycles, and combine
+their values.
+
+Every piece here is a schedule too (a frozen dataclass with a config), so composites nest,
+print, compare, pickle and save like the catalogue. The named compounds of the catalogue
+(:class:`~lrkit.schedules.OneCycle`, :class:`~lrkit.schedules.WarmupStableDecay`, ...) are
+built from these same pieces.
+
+The rule for time: a phase that starts at $b$ sees **local time** $t - b$, so every phase's
+own formula starts from its own ``t = 0`` (optax's ``join_schedules`` semantics).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import math
+from collections.abc import Sequence
+
+from lrkit import _validate as v
+from lrkit._core import Compound, Schedule
+from lrkit._ops import Array, Ops
+from lrkit.schedules import Cosine, Exponential, Linear
+
+
+def _schedule(name: str, value: object) -> Schedule:
+    if not isinstance(value, Schedule):
+        raise TypeError(
+            f"Argument `{name}` must be an lrkit schedule. Received: {name}={value!r} "
+            f"of type {type(value).__name__}"
+        )
+    return value
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Join(Schedule, name="join"):
+    r"""Phases one after another: phase $i$ runs on $[b_{i-1}, b_i)$ with local time.
+
+    $$\eta(t) = s_i(t - b_{i-1}) \quad\text{for } b_{i-1} \le t < b_i
+    \qquad (b_{-1} = 0,\ b_n = \infty)$$
+
+    At a boundary the next phase applies (its local time is 0 there). The last phase runs
+    for ever; a phase that ends before its boundary holds its final value until then.
+    Continuous exactly when each phase ends at the value the next one starts from.
+
+    Args:
+        schedules: the phases, at least one.
+        boundaries: ``len(schedules) - 1`` strictly increasing times ``> 0``.
+
+    Examples:
+        >>> s = lrkit.Join([lrkit.linear(0.0, 0.1, 5), lrkit.cosine(0.1, 10)], [5])
+        >>> s(0), s(5), s(10), s(15)
+        (0.0, 0.1, 0.05, 0.0)
+    """
+
+    schedules: tuple[Schedule, ...]
+    boundaries: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        items = v.sequence("schedules", self.schedules)
+        self._set("schedules", tuple(_schedule(f"schedules[{i}]", s) for i, s in enumerate(items)))
+        self._set(
+            "boundaries", v.numbers("boundaries", self.boundaries, min_len=0, increasing=True)
+        )
+        if len(self.boundaries) != len(self.schedules) - 1:
+            raise ValueError(
+                "Argument `boundaries` must have one item fewer than `schedules`. Received: "
+                f"{len(self.schedules)} schedules, boundaries={list(self.boundaries)!r}"
+            )
+        if self.boundaries and self.boundaries[0] <= 0:
+            raise ValueError(
+                "Argument `boundaries` must start above 0 (a phase of zero length never runs). "
+                f"Received: boundaries={list(self.boundaries)!r}"
+            )
+
+    def _starts(self) -> tuple[float, ...]:
+        return (0.0, *self.boundaries)
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        starts = self._starts()
+        if ops.scalar:  # evaluate the active phase only
+            i = bisect.bisect_right(self.boundaries, t)
+            return self.schedules[i]._f(t - starts[i], ops)
+        last = len(self.schedules) - 1
+        out = self.schedules[last]._f(ops.maximum(t - starts[last], 0.0), ops)
+        for i in range(last - 1, -1, -1):
+            local = t if i == 0 else ops.maximum(t - starts[i], 0.0)
+            out = ops.where(t < self.boundaries[i], self.schedules[i]._f(local, ops), out)
+        return out
+
+    @property
+    def duration(self) -> float | None:
+        last = self.schedules[-1].duration
+        return None if last is None else self._starts()[-1] + last
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        out: list[float] = []
+        ends = (*self.boundaries, math.inf)
+        for start, end, s in zip(self._starts(), ends, self.schedules, strict=True):
+            if start >= until:
+                break
+            if start > 0:
+                out.append(start)
+            out.extend(start + b for b in s.breakpoints(until - start) if start + b < end)
+        return tuple(b for b in out if b < until)
+
+
+def join(schedules: Sequence[Schedule | None], boundaries: Sequence[float]) -> Schedule:
+    """:class:`Join`, leniently: phases that are ``None`` or of zero length are dropped.
+
+    >>> lrkit.join([None, lrkit.constant(0.1)], [0])
+    constant(start_lr=0.1)
+    """
+    phases = v.sequence("schedules", schedules)
+    bounds = v.numbers("boundaries", boundaries, min_len=0)
+    if len(bounds) != len(phases) - 1:
+        raise ValueError(
+            "Argument `boundaries` must have one item fewer than `schedules`. Received: "
+            f"{len(phases)} schedules, boundaries={list(bounds)!r}"
+        )
+    starts, ends = (0.0, *bounds), (*bounds, math.inf)
+    kept = [(s, b) for s, b, e in zip(phases, starts, ends, strict=True) if s is not None and e > b]
+    if not kept:
+        raise ValueError(f"Argument `schedules` has no phase of non-zero length: {phases!r}")
+    schedules_kept: tuple[Schedule, ...] = tuple(s for s, _ in kept if s is not None)
+    if len(schedules_kept) == 1:
+        return schedules_kept[0]
+    return Join(schedules_kept, tuple(b for _, b in kept[1:]))
+
+
+def sequence(*schedules: Schedule) -> Schedule:
+    """Run each schedule for its own ``duration``, then the next (``a >> b``).
+
+    >>> s = lrkit.linear(0.0, 0.1, 5) >> lrkit.cosine(0.1, 10)
+    >>> s.boundaries, s(5), s(15)
+    ((5,), 0.1, 0.0)
+    """
+    phases: list[Schedule] = []
+    bounds: list[float] = []
+    t: float = 0  # stays an int while the durations are ints, for a tidy repr
+    for i, s in enumerate(schedules):
+        _schedule(f"schedules[{i}]", s)
+        if phases:
+            bounds.append(t)
+        parts = s.schedules if isinstance(s, Join) else (s,)
+        offsets = s._starts() if isinstance(s, Join) else (0,)
+        phases.extend(parts)
+        bounds.extend(t + b for b in offsets[1:])
+        if i < len(schedules) - 1:
+            d = s.duration
+            if not d:
+                raise ValueError(
+                    f"Cannot run another schedule after {s!r}: it has no end of its own. "
+                    "Give its length with lrkit.join([...], boundaries=[...])."
+                )
+            t += d
+    if not phases:
+        raise ValueError("sequence() needs at least one schedule")
+    if len(phases) == 1:
+        return phases[0]
+    return Join(tuple(phases), tuple(bounds))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Warmup(Compound, name="warmup"):
+    r"""A warmup of ``steps`` in front of ``schedule``, from ``start_lr`` up to ``schedule(0)``.
+
+    $$\eta(t) = \begin{cases} w(t) & t < W \\ s(t - W) & t \ge W \end{cases}$$
+
+    with $w$ rising from ``start_lr`` to $s(0)$: ``"linear"``, ``"cosine"`` (half cosine), or
+    ``"exponential"`` (geometric; needs ``start_lr > 0``). The warmup does **not** count
+    inside the wrapped schedule: its clock starts at $W$, so the total length is
+    $W + $ ``schedule.duration`` (Keras' ``CosineDecay`` convention; optax counts it inside,
+    see ``lrkit.compat``). Continuous at $W$.
+
+    Examples:
+        >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
+        >>> s(0), s(5), s(10), s(100)
+        (0.0, 0.05, 0.1, 0.0)
+    """
+
+    schedule: Schedule
+    steps: float
+    shape: str = "linear"
+    start_lr: float = 0.0
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        self._set("steps", v.nonnegative("steps", self.steps))
+        self._set("shape", v.choice("shape", self.shape, ("linear", "cosine", "exponential")))
+        self._set("start_lr", v.nonnegative("start_lr", self.start_lr))
+        if self.shape == "exponential" and self.start_lr <= 0:
+            raise ValueError(
+                "Argument `start_lr` must be > 0 for an exponential warmup. "
+                f"Received: start_lr={self.start_lr!r}"
+            )
+
+    def build(self) -> Schedule:
+        W, a = self.steps, self.start_lr
+        if W == 0:
+            return self.schedule
+        b = float(self.schedule(0))
+        ramp: Schedule
+        if self.shape == "linear":
+            ramp = Linear(a, b, W)
+        elif self.shape == "cosine":
+            ramp = Cosine(a, W, b)
+        elif b <= 0:
+            raise ValueError(
+                f"An exponential warmup needs schedule(0) > 0. Received: {self.schedule!r}"
+            )
+        else:
+            ramp = Exponential(a, b / a, W, end_lr=b)
+        return Join((ramp, self.schedule), (W,))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Restarts(Schedule, name="restarts"):
+    r"""Repeat ``schedule`` in cycles; cycle $i$ is $\mu^i$ times longer and $m^i$ times lower.
+
+    $$\eta(t) = m^{i}\, s\!\left(\frac{t - t_i}{\mu^{i}}\right), \qquad
+    t_i = P\,\frac{\mu^{i} - 1}{\mu - 1}\ (= iP \text{ if } \mu = 1) \le t < t_{i+1}$$
+
+    The wrapped schedule's first ``period`` of time is stretched to fill each cycle, and the
+    value jumps back to $m^i s(0)$ at each $t_i$. Never ends.
+
+    Args:
+        schedule: the cycle's shape (its time from 0 to ``period``).
+        period: $P > 0$, the first cycle's length.
+        period_mul: $\mu \ge 1$.
+        amplitude_mul: $m \in [0, 1]$.
+
+    Examples:
+        >>> s = lrkit.restarts(lrkit.linear(0.1, 0.0, 10), period=10, amplitude_mul=0.5)
+        >>> s(0), s(5), s(10), s(15)
+        (0.1, 0.05, 0.05, 0.025)
+    """
+
+    schedule: Schedule
+    period: float
+    period_mul: float = 1.0
+    amplitude_mul: float = 1.0
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        self._set("period", v.positive("period", self.period))
+        self._set("period_mul", v.number("period_mul", self.period_mul))
+        if self.period_mul < 1:
+            raise ValueError(
+                f"Argument `period_mul` must be >= 1. Received: period_mul={self.period_mul!r}"
+            )
+        self._set("amplitude_mul", v.in_range("amplitude_mul", self.amplitude_mul, 0.0, 1.0))
+
+    def _start(self, i: Array) -> Array:
+        P, mu = self.period, self.period_mul
+        return P * (mu**i - 1.0) / (mu - 1.0)
+
+    def _cycle(self, t: Array, ops: Ops) -> tuple[Array, Array]:
+        """Index of the cycle that contains ``t`` and ``t``'s local time in it."""
+        P, mu = self.period, self.period_mul
+        if mu == 1.0:
+            i = ops.floor(t / P)
+            return i, t - i * P
+        i = ops.floor(ops.log(1.0 + t * (mu - 1.0) / P) / math.log(mu))
+        # The logarithm can land one cycle off right at a boundary; settle it exactly.
+        i = ops.where(t < self._start(i), i - 1.0, i)
+        i = ops.where(t >= self._start(i + 1.0), i + 1.0, i)
+        return i, (t - self._start(i)) / mu**i
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        i, local = self._cycle(t, ops)
+        out = self.schedule._f(ops.clip(local, 0.0, self.period), ops)
+        return out if self.amplitude_mul == 1.0 else out * self.amplitude_mul**i
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        out: list[float] = []
+        i = 0
+        inner = [b for b in self.schedule.breakpoints(self.period) if b < self.period]
+        while len(out) < 10_000:
+            start = float(self._start(i)) if self.period_mul != 1 else i * self.period
+            if start >= until:
+                break
+            if start > 0:
+                out.append(start)
+            out.extend(start + b * self.period_mul**i for b in inner)
+            i += 1
+        return tuple(b for b in out if b < until)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Scale(Schedule, name="scale"):
+    r"""``schedule`` times a constant ``factor >= 0`` (``schedule * factor``).
+
+    $$\eta(t) = c\, s(t)$$
+
+    Examples:
+        >>> (lrkit.linear(0.1, 0.0, 10) * 0.5)(0)
+        0.05
+    """
+
+    schedule: Schedule
+    factor: float
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        self._set("factor", v.nonnegative("factor", self.factor))
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        return self.schedule._f(t, ops) * self.factor
+
+    @property
+    def duration(self) -> float | None:
+        return self.schedule.duration
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        return self.schedule.breakpoints(until)
+
+
+class _Pair(Schedule):
+    a: Schedule
+    b: Schedule
+
+    def __post_init__(self) -> None:
+        _schedule("a", self.a)
+        _schedule("b", self.b)
+
+    @property
+    def duration(self) -> float | None:
+        da, db = self.a.duration, self.b.duration
+        return None if da is None or db is None else max(da, db)
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        return tuple(sorted(set(self.a.breakpoints(until)) | set(self.b.breakpoints(until))))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Sum(_Pair, name="sum"):
+    r"""The sum of two schedules (``a + b``; ``a + 0.001`` adds a constant).
+
+    $$\eta(t) = a(t) + b(t)$$
+
+    Examples:
+        >>> (lrkit.linear(0.1, 0.0, 10) + 0.01)(10)
+        0.01
+    """
+
+    a: Schedule
+    b: Schedule
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        return self.a._f(t, ops) + self.b._f(t, ops)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Product(_Pair, name="product"):
+    r"""The product of two schedules (``a * b``), e.g. a decay times a cyclic factor.
+
+    $$\eta(t) = a(t)\, b(t)$$
+
+    Examples:
+        >>> (lrkit.linear(0.1, 0.0, 10) * lrkit.linear(1.0, 0.0, 10))(5)
+        0.025
+    """
+
+    a: Schedule
+    b: Schedule
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        return self.a._f(t, ops) * self.b._f(t, ops)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Clip(Schedule, name="clip"):
+    r"""``schedule`` kept within a floor ``min_lr`` and/or a ceiling ``max_lr``.
+
+    $$\eta(t) = \min(\max(s(t), \eta_{min}), \eta_{max})$$
+
+    Examples:
+        >>> s = lrkit.clip(lrkit.linear(0.1, 0.0, 10), min_lr=0.02)
+        >>> s(5), s(10)
+        (0.05, 0.02)
+    """
+
+    schedule: Schedule
+    min_lr: float | None = None
+    max_lr: float | None = None
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        if self.min_lr is None and self.max_lr is None:
+            raise ValueError("Arguments `min_lr` and `max_lr` are both None: give at least one.")
+        if self.min_lr is not None:
+            self._set("min_lr", v.nonnegative("min_lr", self.min_lr))
+        if self.max_lr is not None:
+            self._set("max_lr", v.nonnegative("max_lr", self.max_lr))
+        if self.min_lr is not None and self.max_lr is not None:
+            v.not_greater("min_lr", self.min_lr, "max_lr", self.max_lr)
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        out = self.schedule._f(t, ops)
+        if self.min_lr is not None:
+            out = ops.maximum(out, self.min_lr)
+        if self.max_lr is not None:
+            out = ops.minimum(out, self.max_lr)
+        return out
+
+    @property
+    def duration(self) -> float | None:
+        return self.schedule.duration
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        return self.schedule.breakpoints(until)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Shift(Schedule, name="shift"):
+    r"""``schedule`` delayed by ``delay`` (held at its start value before), or advanced if
+    ``delay < 0``.
+
+    $$\eta(t) = s(\max(t - d, 0))$$
+
+    Examples:
+        >>> s = lrkit.shift(lrkit.linear(0.1, 0.0, 10), delay=5)
+        >>> s(0), s(5), s(10)
+        (0.1, 0.1, 0.05)
+    """
+
+    schedule: Schedule
+    delay: float
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        self._set("delay", v.number("delay", self.delay))
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        return self.schedule._f(ops.maximum(t - self.delay, 0.0), ops)
+
+    @property
+    def duration(self) -> float | None:
+        d = self.schedule.duration
+        return None if d is None else max(d + self.delay, 0.0)
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        inner = self.schedule.breakpoints(until - self.delay)
+        return tuple(b + self.delay for b in inner if 0 < b + self.delay < until)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Staircase(Schedule, name="staircase"):
+    r"""``schedule`` sampled at whole multiples of ``step_size`` and held in between.
+
+    $$\eta(t) = s\left(h \lfloor t / h \rfloor\right)$$
+
+    Examples:
+        >>> s = lrkit.staircase(lrkit.linear(0.1, 0.0, 10), step_size=5)
+        >>> s(4), s(5), s(9)
+        (0.1, 0.05, 0.05)
+    """
+
+    schedule: Schedule
+    step_size: float
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        self._set("step_size", v.positive("step_size", self.step_size))
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        return self.schedule._f(ops.floor(t / self.step_size) * self.step_size, ops)
+
+    @property
+    def duration(self) -> float | None:
+        d = self.schedule.duration
+        return None if d is None else math.ceil(d / self.step_size) * self.step_size
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        return self.schedule.breakpoints(until)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Stretch(Schedule, name="stretch"):
+    r"""``schedule`` slowed down by ``factor``: one unit of its time takes ``factor`` units.
+
+    $$\eta(t) = s(t / k)$$
+
+    The conversion between units: a schedule written in epochs runs per step as
+    ``stretch(s, steps_per_epoch)``.
+
+    Examples:
+        >>> s = lrkit.stretch(lrkit.linear(0.1, 0.0, 10), factor=100)   # epochs -> steps
+        >>> s(500), s(1000)
+        (0.05, 0.0)
+    """
+
+    schedule: Schedule
+    factor: float
+
+    def __post_init__(self) -> None:
+        _schedule("schedule", self.schedule)
+        self._set("factor", v.positive("factor", self.factor))
+
+    def _f(self, t: Array, ops: Ops) -> Array:
+        return self.schedule._f(t / self.factor, ops)
+
+    @property
+    def duration(self) -> float | None:
+        d = self.schedule.duration
+        return None if d is None else d * self.factor
+
+    def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
+        return tuple(b * self.factor for b in self.schedule.breakpoints(until / self.factor))
