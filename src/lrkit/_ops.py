@@ -71,7 +71,9 @@ class NumpyOps(Ops):
     ceil = staticmethod(np.ceil)
 
     def where(self, cond: Array, a: Array, b: Array) -> Array:
-        return np.where(cond, a, b)
+        # np.where promotes Python-float branches to float64; keep the input's dtype.
+        out: Array = np.where(cond, a, b)
+        return out.astype(self.dtype, copy=False)
 
     def minimum(self, a: Array, b: Array | float) -> Array:
         return np.minimum(a, b)
@@ -81,10 +83,11 @@ class NumpyOps(Ops):
 
     def asfloat(self, t: Any) -> Array:
         t = np.asarray(t)
-        if t.dtype.kind == "f":
-            return t
         if t.dtype.kind in "iu":
-            return t.astype(np.float64)
+            t = t.astype(np.float64)
+        if t.dtype.kind == "f":
+            self.dtype = t.dtype
+            return t
         raise TypeError(
             f"A schedule takes a real-valued time `t`. Received: t with dtype {t.dtype}"
         )
@@ -215,8 +218,14 @@ class TensorFlowOps(Ops):
         self.dtype = t.dtype
         return t
 
+    def _const(self, v: Array | float) -> Array:
+        # tf.cast(0.1, tf.float64) would round 0.1 through float32 first.
+        if isinstance(v, float | int):
+            return self.tf.constant(v, dtype=self.dtype)
+        return self.tf.cast(v, self.dtype)
+
     def full_like(self, x: Array, value: float) -> Array:
-        return self.tf.fill(self.tf.shape(x), self.tf.cast(value, x.dtype))
+        return self.tf.fill(self.tf.shape(x), self._const(value))
 
     def where(self, cond: Array, a: Array, b: Array) -> Array:
         tf = self.tf
@@ -224,14 +233,13 @@ class TensorFlowOps(Ops):
         return tf.where(cond, zeros + a, zeros + b)
 
     def minimum(self, a: Array, b: Array | float) -> Array:
-        return self.tf.minimum(a, self.tf.cast(b, self.dtype))
+        return self.tf.minimum(a, self._const(b))
 
     def maximum(self, a: Array, b: Array | float) -> Array:
-        return self.tf.maximum(a, self.tf.cast(b, self.dtype))
+        return self.tf.maximum(a, self._const(b))
 
 
 _SCALAR = ScalarOps()
-_NUMPY = NumpyOps()
 
 
 def ops_for(t: Any) -> Ops:
@@ -241,7 +249,7 @@ def ops_for(t: Any) -> Ops:
     if isinstance(t, int | float | np.integer | np.floating):
         return _SCALAR
     if isinstance(t, np.ndarray):
-        return _NUMPY
+        return NumpyOps()
     module = type(t).__module__
     root = module.partition(".")[0]
     if root in ("jax", "jaxlib") and "jax" in sys.modules:
@@ -251,7 +259,7 @@ def ops_for(t: Any) -> Ops:
     if root in ("tensorflow", "tf_keras") and "tensorflow" in sys.modules:
         return TensorFlowOps()
     if isinstance(t, list | tuple):
-        return _NUMPY
+        return NumpyOps()
     raise TypeError(
         "A schedule takes a number, a NumPy array, or a JAX, PyTorch or TensorFlow tensor. "
         f"Received: t of type {type(t).__qualname__}"

@@ -121,7 +121,10 @@ def join(schedules: Sequence[Schedule | None], boundaries: Sequence[float]) -> S
     starts, ends = (0.0, *bounds), (*bounds, math.inf)
     kept = [(s, b) for s, b, e in zip(phases, starts, ends, strict=True) if s is not None and e > b]
     if not kept:
-        raise ValueError(f"Argument `schedules` has no phase of non-zero length: {phases!r}")
+        raise ValueError(
+            "Argument `schedules` must hold a phase of non-zero length. "
+            f"Received: schedules={list(phases)!r}, boundaries={list(bounds)!r}"
+        )
     schedules_kept: tuple[Schedule, ...] = tuple(s for s, _ in kept if s is not None)
     if len(schedules_kept) == 1:
         return schedules_kept[0]

@@ -353,7 +353,7 @@ class PiecewiseConstant(Schedule, name="piecewise_constant"):
 
 def _progress(t: Array, ops: Ops, length: float) -> Array:
     """Fraction of ``length`` elapsed, clipped to ``[0, 1]``."""
-    return ops.minimum(t, length) / length
+    return ops.clip(t / length, 0.0, 1.0)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -457,8 +457,11 @@ class Polynomial(Schedule, name="polynomial"):
 
     def _f(self, t: Array, ops: Ops) -> Array:
         T = self.decay_steps
-        p = t / (T * ops.maximum(ops.ceil(t / T), 1.0)) if self.cycle else _progress(t, ops, T)
-        return (self.start_lr - self.end_lr) * (1.0 - p) ** self.power + self.end_lr
+        horizon = T * ops.maximum(ops.ceil(t / T), 1.0) if self.cycle else T
+        # 1 - t/T computed as (T - t)/T: exactly 0 at the end, even where division is inexact
+        # (XLA's float32), so a fractional power never meets a negative base.
+        remaining = ops.maximum(horizon - t, 0.0) / horizon
+        return (self.start_lr - self.end_lr) * remaining**self.power + self.end_lr
 
     @property
     def duration(self) -> float | None:
@@ -554,6 +557,8 @@ class Exponential(Schedule, name="exponential"):
         p = t / self.decay_steps
         if self.staircase:
             p = ops.floor(p)
+        if self.decay_rate > 1:  # stop before rate**p overflows (0 * inf would be NaN)
+            p = ops.minimum(p, 700.0 / math.log(self.decay_rate))
         out = self.start_lr * self.decay_rate**p
         if self.end_lr is None:
             return out
@@ -803,7 +808,11 @@ class CosineRestarts(Compound, name="cosine_restarts"):
         self._set("start_lr", v.nonnegative("start_lr", self.start_lr))
         self._set("end_lr", v.nonnegative("end_lr", self.end_lr))
         v.not_greater("end_lr", self.end_lr, "start_lr", self.start_lr)
-        self.build()  # validates the rest with the pieces' own messages
+        self._set("first_decay_steps", v.positive("first_decay_steps", self.first_decay_steps))
+        self._set("t_mul", v.number("t_mul", self.t_mul))
+        if self.t_mul < 1:
+            raise ValueError(f"Argument `t_mul` must be >= 1. Received: t_mul={self.t_mul!r}")
+        self._set("m_mul", v.in_range("m_mul", self.m_mul, 0.0, 1.0))
 
     def build(self) -> Schedule:
         from lrkit.compose import Restarts

@@ -1,0 +1,63 @@
+"""One formula, many array libraries: the same numbers on JAX, PyTorch and TensorFlow tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import lrkit
+from strategies import schedules
+
+T = np.array([0, 1, 2, 5, 9, 10, 11, 17, 50, 99, 100, 101, 333, 1000, 12345], dtype=np.float64)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def close32(got: np.ndarray, s: lrkit.Schedule) -> None:
+    expected = s(T)
+    scale = float(np.max(np.abs(expected))) + 1e-30
+    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-6 * scale)
+
+
+@SETTINGS
+@given(schedules)
+def test_torch(s: lrkit.Schedule) -> None:
+    torch = pytest.importorskip("torch")
+    out64 = s(torch.tensor(T, dtype=torch.float64))
+    assert isinstance(out64, torch.Tensor) and out64.dtype == torch.float64
+    scale = float(np.max(np.abs(s(T)))) + 1e-30
+    np.testing.assert_allclose(out64.numpy(), s(T), rtol=1e-12, atol=1e-12 * scale)
+    out = s(torch.tensor(T.astype(np.int64)))
+    assert out.dtype == torch.get_default_dtype()
+    close32(out.numpy(), s)
+
+
+@SETTINGS
+@given(schedules)
+def test_jax_jit_and_vmap(s: lrkit.Schedule) -> None:
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    out = jax.jit(s)(jnp.asarray(T.astype(np.int32)))
+    assert isinstance(out, jax.Array)
+    close32(np.asarray(out), s)
+    close32(np.asarray(jax.vmap(s)(jnp.asarray(T, dtype=jnp.float32))), s)
+
+
+@SETTINGS
+@given(schedules)
+def test_tensorflow_function(s: lrkit.Schedule) -> None:
+    tf = pytest.importorskip("tensorflow")
+    out = tf.function(s)(tf.constant(T.astype(np.int64)))
+    assert out.dtype == tf.float32
+    close32(out.numpy(), s)
+    out64 = s(tf.constant(T))
+    scale = float(np.max(np.abs(s(T)))) + 1e-30
+    np.testing.assert_allclose(out64.numpy(), s(T), rtol=1e-12, atol=1e-12 * scale)
+
+
+def test_huge_int_steps_stay_finite() -> None:
+    torch = pytest.importorskip("torch")
+    s = lrkit.warmup(lrkit.onecycle(0.1, 1000), 10) + lrkit.cosine_restarts(0.1, 7, 2.0)
+    big = [0, 2**31 - 1, 10**12, 2**62]
+    assert torch.isfinite(s(torch.tensor(big))).all()
+    assert np.isfinite(s(np.array(big))).all()
