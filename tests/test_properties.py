@@ -148,3 +148,30 @@ def test_value_semantics() -> None:
         a.start_lr = 0.2  # type: ignore[misc]
     assert repr(a) == "cosine(start_lr=0.1, decay_steps=100)"
     assert type(a(3)) is float and type(a(np.int64(3))) is float
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(schedules, st.sampled_from(["sorted", "shuffled", "2d", "float32", "strided"]))
+def test_large_arrays_equal_unchunked(s: lrkit.Schedule, layout: str) -> None:
+    import lrkit._core as core
+
+    n = 3 * core._CHUNK + 7
+    rng = np.random.default_rng(0)
+    t: np.ndarray = np.arange(n) * (2000 / n) - 1.0
+    if layout == "shuffled":
+        t = rng.permutation(t)
+    elif layout == "2d":
+        t = t[: (n // 7) * 7].reshape(-1, 7)
+    elif layout == "float32":
+        t = t.astype(np.float32)
+    elif layout == "strided":
+        t = np.repeat(t, 2)[::2]
+    chunked = s(t)
+    big = core._CHUNK
+    try:
+        core._CHUNK = 10**9
+        whole = s(t)
+    finally:
+        core._CHUNK = big
+    assert chunked.shape == t.shape and chunked.dtype == whole.dtype == t.dtype
+    np.testing.assert_array_equal(chunked, whole)

@@ -22,6 +22,9 @@ REGISTRY: dict[str, type[Schedule]] = {}
 
 Config = dict[str, Any]
 
+#: Array size above which NumPy evaluation goes chunk by chunk (see ``Schedule._chunked``).
+_CHUNK = 1 << 14
+
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Schedule:
@@ -58,10 +61,22 @@ class Schedule:
     def __call__(self, t: Any) -> Any:
         ops = ops_for(t)
         x = ops.asfloat(t)
-        if isinstance(ops, NumpyOps):  # NumpyOps and ScalarOps: no warnings from unused branches
-            with np.errstate(all="ignore"):
+        if not isinstance(ops, NumpyOps):
+            return ops.result(self._f(ops.maximum(x, 0.0), ops))
+        with np.errstate(all="ignore"):  # no warnings from branches that are not taken
+            if ops.scalar or x.size <= _CHUNK:
                 return ops.result(self._f(ops.maximum(x, 0.0), ops))
-        return ops.result(self._f(ops.maximum(x, 0.0), ops))
+            return self._chunked(x, ops)
+
+    def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
+        """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in
+        cache, and a chunk that lies inside one phase of a composite computes that phase only.
+        """
+        out = np.empty(x.shape, dtype=x.dtype)
+        src, dst = x.reshape(-1), out.reshape(-1)
+        for i in range(0, src.size, _CHUNK):
+            dst[i : i + _CHUNK] = self._f(np.maximum(src[i : i + _CHUNK], 0.0), ops)
+        return out
 
     def evaluate(self, t: Array, ops: Ops) -> Array:
         """Evaluate on ``t`` (already float, ``>= 0``) with an explicit namespace (adapters)."""

@@ -50,6 +50,10 @@ class Ops:
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return self.minimum(self.maximum(x, lo), hi)
 
+    def span(self, t: Array) -> tuple[float, float] | None:
+        """``(min, max)`` of ``t`` when it has concrete values (NumPy), else ``None`` (traced)."""
+        return None
+
     exp: Any
     log: Any
     cos: Any
@@ -97,6 +101,10 @@ class NumpyOps(Ops):
 
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return np.clip(x, lo, hi)
+
+    def span(self, t: Array) -> tuple[float, float] | None:
+        t = np.asarray(t)
+        return (float(t.min()), float(t.max())) if t.size else None
 
 
 class ScalarOps(NumpyOps):
