@@ -285,3 +285,11 @@ def test_huge_and_negative_times() -> None:
     s = lrkit.warmup(lrkit.cosine_restarts(0.1, 10, 2.0), 5)
     assert np.isfinite(s(10**12)) and np.isfinite(s(np.array([1e15, 1e300]))).all()
     assert s(-3) == s(0)
+
+
+def test_untaken_branch_overflow_does_not_leak() -> None:
+    # Before t = 1000 the continuous variant's exp(-10 (t - 1000)) overflows in Python floats;
+    # that branch is not taken, so the scalar call must still return start_lr.
+    s = lrkit.constant_then_exponential_decay(0.1, 1000, 10.0, continuous=True)
+    assert s(5) == 0.1 and s(np.array([5.0]))[0] == 0.1
+    assert s(1001) == pytest.approx(0.1 * math.exp(-10.0), rel=1e-14)

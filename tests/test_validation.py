@@ -314,6 +314,9 @@ def test_bad_config_and_bad_time() -> None:
         lrkit.from_config({"name": "cosine", "start_lr": 0.1, "decay_steps": 5, "warm": 1})
     with pytest.raises(ValueError, match="needs a `name`"):
         lrkit.from_config({"start_lr": 0.1})
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(ValueError, match="finite time"):
+            C(bad)
     with pytest.raises(TypeError):
         C("5")
     with pytest.raises(TypeError):

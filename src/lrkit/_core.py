@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from lrkit._ops import Array, NumpyOps, Ops, ops_for
+from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number, ops_for
 
 #: catalogue name -> class, filled by ``Schedule.__init_subclass__``.
 REGISTRY: dict[str, type[Schedule]] = {}
@@ -59,6 +59,8 @@ class Schedule:
     # -- evaluation --------------------------------------------------------------------
 
     def __call__(self, t: Any) -> Any:
+        if is_real_number(t):
+            return self._scalar(float(t))
         ops = ops_for(t)
         x = ops.asfloat(t)
         if not isinstance(ops, NumpyOps):
@@ -67,6 +69,17 @@ class Schedule:
             if ops.scalar or x.size <= _CHUNK:
                 return ops.result(self._f(ops.maximum(x, 0.0), ops))
             return self._chunked(x, ops)
+
+    def _scalar(self, t: float) -> float:
+        if not math.isfinite(t):
+            raise ValueError(f"A schedule takes a finite time `t`. Received: t={t!r}")
+        try:
+            return float(self._f(t if t > 0.0 else 0.0, MATH))
+        except (ArithmeticError, ValueError):
+            # An untaken branch overflowed or divided by zero in Python floats: redo it with
+            # NumPy scalars, which give inf/nan there instead of raising.
+            with np.errstate(all="ignore"):
+                return float(self._f(np.float64(max(t, 0.0)), ops_for(0.0)))
 
     def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
         """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in

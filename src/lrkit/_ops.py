@@ -134,6 +134,51 @@ class ScalarOps(NumpyOps):
         return np.minimum(np.maximum(x, lo), hi)
 
 
+class MathOps(Ops):
+    """A single Python ``float``, with the ``math`` module: the fast path for one value.
+
+    Both branches of ``where`` are computed, so a formula must keep its untaken branches
+    finite; if one still overflows or divides by zero, the caller falls back to
+    :class:`ScalarOps` (NumPy scalars), which returns ``inf``/``nan`` there instead of raising.
+    """
+
+    scalar = True
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    cos = staticmethod(math.cos)
+    sqrt = staticmethod(math.sqrt)
+    tanh = staticmethod(math.tanh)
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x))
+
+    @staticmethod
+    def ceil(x: float) -> float:
+        return float(math.ceil(x))
+
+    def asfloat(self, t: Any) -> Array:
+        return float(t)
+
+    def result(self, y: Array) -> Any:
+        return float(y)
+
+    def full_like(self, x: Array, value: float) -> Array:
+        return float(value)
+
+    def where(self, cond: Array, a: Array, b: Array) -> Array:
+        return a if cond else b
+
+    def minimum(self, a: Array, b: Array | float) -> Array:
+        return a if a < b else b
+
+    def maximum(self, a: Array, b: Array | float) -> Array:
+        return a if a > b else b
+
+    def clip(self, x: Array, lo: float, hi: float) -> Array:
+        return lo if x < lo else hi if x > hi else x
+
+
 class JaxOps(Ops):
     """JAX arrays and tracers (works under ``jax.jit`` and ``jax.vmap``)."""
 
@@ -248,6 +293,7 @@ class TensorFlowOps(Ops):
 
 
 _SCALAR = ScalarOps()
+MATH = MathOps()
 
 
 def ops_for(t: Any) -> Ops:
