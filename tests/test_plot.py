@@ -1,0 +1,255 @@
+"""Plots: the drawn data is the schedule, files decode, the text chart and table are right."""
+
+from __future__ import annotations
+
+import math
+import runpy
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.image
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import lrkit
+import lrkit.plot
+from lrkit.spec import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WARMUP_COSINE = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
+
+
+def seed_one_cycle(epoch: int) -> float:
+    """The seed's own function (a plain, scalar-only Python function)."""
+    start_lr, min_lr, max_lr, rampup, sustain, decay = 0.0001, 0.00001, 0.001, 10, 0, 0.8
+    if epoch < rampup:
+        return (max_lr - start_lr) / rampup * epoch + start_lr
+    if epoch < rampup + sustain:
+        return max_lr
+    return (max_lr - min_lr) * decay ** (epoch - rampup - sustain) + min_lr
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> None:
+    yield
+    plt.close("all")
+
+
+def curves(ax: matplotlib.axes.Axes) -> list[matplotlib.lines.Line2D]:
+    return [line for line in ax.get_lines() if line.get_gid() == "schedule"]
+
+
+def marks(ax: matplotlib.axes.Axes) -> list[float]:
+    return sorted(
+        float(line.get_xdata()[0]) for line in ax.get_lines() if line.get_gid() == "phase-boundary"
+    )
+
+
+@pytest.mark.parametrize(
+    ("schedule", "kwargs"),
+    [
+        (WARMUP_COSINE, {"epochs": 100}),
+        (lrkit.multistep(0.1, [30, 80]), {"epochs": 100}),
+        (lrkit.onecycle(max_lr=0.1, total_steps=10_000), {"steps": 10_000}),
+        (lrkit.cosine_restarts(0.1, 10, t_mul=2.0) * 0.5 + 0.001, {"epochs": 150}),
+        (lrkit.noam(d_model=512, warmup_steps=4000), {"steps": 100_000}),
+    ],
+)
+def test_line_data_is_the_schedule_at_the_plotted_times(
+    schedule: lrkit.Schedule, kwargs: dict[str, int]
+) -> None:
+    ax = lrkit.plot.plot(schedule, **kwargs)
+    (line,) = curves(ax)
+    t, y = (np.asarray(v, dtype=float) for v in line.get_data())
+    n = next(iter(kwargs.values()))
+    assert t[0] == 0 and t[-1] == n - 1
+    assert np.all(np.diff(t) > 0) and np.all(t == np.round(t))
+    # One scalar call per plotted time: a different code path from the vectorized plot.
+    assert y.tolist() == pytest.approx([schedule(float(x)) for x in t], rel=1e-12, abs=1e-15)
+    if n <= 2000:
+        assert t.tolist() == list(range(n))
+    else:  # sampled: both sides of every phase boundary are among the times, so jumps are sharp
+        assert len(t) < 2100
+        for b in schedule.breakpoints(n):
+            assert math.ceil(b) in t and math.ceil(b) - 1 in t
+    assert ax.get_xlabel() == next(iter(kwargs))[:-1]
+
+
+def test_plain_function_is_plotted_from_its_scalar_calls() -> None:
+    ax = lrkit.plot.plot(seed_one_cycle, epochs=50)
+    (line,) = curves(ax)
+    t, y = line.get_data()
+    assert list(y) == [seed_one_cycle(int(e)) for e in t]
+    assert line.get_label() == "seed_one_cycle"
+
+
+def test_phase_boundaries_are_marked() -> None:
+    ax = lrkit.plot.plot(WARMUP_COSINE, epochs=100)
+    assert marks(ax) == [10.0]
+    s = lrkit.piecewise_constant([20, 50, 70], [0.1, 0.05, 0.01, 0.001])
+    assert marks(lrkit.plot.plot(s, epochs=60)) == [20.0, 50.0]  # only those inside the range
+    assert marks(lrkit.plot.plot(s, epochs=60, phases=False)) == []
+    assert marks(lrkit.plot.plot(lrkit.cosine(0.1, 10), epochs=20)) == []
+
+
+def test_many_schedules_on_one_axis_with_labels_and_log_scale() -> None:
+    pair = {"warmup + cosine": WARMUP_COSINE, "step": lrkit.step(0.1, 30)}
+    ax = lrkit.plot.plot(pair, epochs=100, log=True, title="two")
+    lines = curves(ax)
+    assert [line.get_label() for line in lines] == list(pair)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(pair)
+    assert ax.get_yscale() == "log" and ax.get_title() == "two"
+    y0 = lines[0].get_ydata()
+    assert np.isnan(y0[0])  # warmup starts at 0, which a log axis cannot show
+    assert y0[10] == pytest.approx(0.1)
+
+
+def test_default_labels_and_length() -> None:
+    ax = lrkit.plot.plot([lrkit.cosine(0.1, 90), lrkit.constant(0.01)])
+    labels = [line.get_label() for line in curves(ax)]
+    assert labels == ["cosine(start_lr=0.1, decay_steps=90)", "constant(start_lr=0.01)"]
+    assert curves(ax)[0].get_xdata()[-1] == math.ceil(90 * 1.1)  # a little past the end
+    long = parse("one_cycle(0.0001, 0.00001, 0.001, 10, 0, 0.8)")
+    assert len(lrkit.plot.label(long)) == 60 and lrkit.plot.label(long).endswith("…")
+
+
+def test_plot_on_a_given_axis() -> None:
+    _, (left, right) = plt.subplots(1, 2)
+    assert lrkit.plot.plot(WARMUP_COSINE, epochs=20, ax=right) is right
+    assert curves(left) == [] and len(curves(right)) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epochs": 0}, "`epochs` must be an integer >= 1"),
+        ({"steps": 2.5}, "`steps` must be an integer >= 1"),
+        ({"epochs": 10, "steps": 10}, "not both"),
+    ],
+)
+def test_bad_lengths(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        lrkit.plot.plot(WARMUP_COSINE, **kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_schedules() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        lrkit.plot.plot([], epochs=10)
+    with pytest.raises(TypeError, match="`schedules`"):
+        lrkit.plot.plot("cosine(0.1, 10)", epochs=10)  # type: ignore[arg-type]
+
+
+def assert_png(path: Path, size: tuple[int, int]) -> None:
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = matplotlib.image.imread(path)
+    assert pixels.shape[:2] == (size[1], size[0])
+    rgb = pixels[..., :3].reshape(-1, 3)
+    assert len(np.unique(rgb, axis=0)) > 50  # antialiased lines and text, not a flat image
+    assert (rgb.min(axis=1) < 0.5).mean() > 0.005  # enough dark ink: axes, labels, curves
+
+
+def test_save_png_svg_pdf(tmp_path: Path) -> None:
+    png = lrkit.plot.save(WARMUP_COSINE, tmp_path / "a.png", epochs=100, dpi=100)
+    assert_png(png, (800, 450))
+    svg = lrkit.plot.save(WARMUP_COSINE, tmp_path / "a.svg", epochs=100)
+    assert ET.parse(svg).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    pdf = lrkit.plot.save(WARMUP_COSINE, tmp_path / "a.pdf", epochs=100)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF") and b"/Page" in data
+    with pytest.raises(ValueError, match=r"\.png, \.svg or \.pdf"):
+        lrkit.plot.save(WARMUP_COSINE, tmp_path / "a.jpg", epochs=100)
+
+
+def test_the_curve_is_drawn_where_the_values_are(tmp_path: Path) -> None:
+    """Pixels of the curve's colour appear at the top-left (0.1 at t=10), not the top-right."""
+    fig = lrkit.plot.figure(lrkit.linear(0.1, 0.0, 100), epochs=101, size=(4, 4))
+    fig.savefig(tmp_path / "line.png", dpi=50)
+    pixels = matplotlib.image.imread(tmp_path / "line.png")[..., :3]
+    blue = np.array(matplotlib.colors.to_rgb("C0"))
+    is_blue = np.abs(pixels - blue).sum(axis=2) < 0.15
+    rows, cols = np.nonzero(is_blue)
+    assert len(rows) > 50
+    # a falling line: the leftmost blue pixels are higher (smaller row) than the rightmost
+    assert rows[cols <= cols.min() + 3].mean() < rows[cols >= cols.max() - 3].mean()
+
+
+def test_seed_chart_example_writes_a_png(tmp_path: Path) -> None:
+    example = runpy.run_path(str(ROOT / "examples" / "seed_chart.py"))
+    out = tmp_path / "seed.png"
+    assert example["main"]([str(out), "--epochs", "50"]) == 0
+    assert_png(out, (1200, 675))
+
+
+def test_matplotlib_is_not_imported_by_lrkit() -> None:
+    code = (
+        "import sys, lrkit, lrkit.plot, lrkit.spec, lrkit.cli; print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# -- the terminal ----------------------------------------------------------------------------
+
+
+def test_text_chart_shape_and_boundary() -> None:
+    chart = lrkit.plot.text_chart(WARMUP_COSINE, epochs=100, width=50, height=10)
+    lines = chart.splitlines()
+    assert len(lines) == 10 + 3
+    plot_rows = [line.split("|", 1)[1] for line in lines[:10]]
+    assert all(len(row) <= 50 for row in plot_rows)
+    assert lines[0].split("|")[0].strip() == "0.1" and lines[9].split("|")[0].strip() == "0"
+    assert lines[10].strip() == "+" + "-" * 50
+    assert lines[11].split() == ["0", "99"] and lines[12].strip() == "epoch"
+    column = 10 * 50 // 100  # the boundary at t=10
+    assert sum(row[column : column + 1] in ":*" for row in plot_rows) == 10
+    # the warmup rises: in the first columns the curve climbs from the bottom row to the top
+    first_col = [row[0:1] for row in plot_rows]
+    assert first_col[-1] == "*"
+    top = plot_rows[0]
+    assert top.index("*") <= column + 1
+
+
+def test_text_chart_of_constant_and_log() -> None:
+    flat = lrkit.plot.text_chart(lrkit.constant(0.001), epochs=10, width=20, height=5).splitlines()
+    assert (
+        flat[2] == "    0.001 |" + "*" * 20
+    )  # the middle row, every column (fewer times than columns)
+    assert [line.count("*") for line in flat[:5]] == [0, 0, 20, 0, 0]
+    log = lrkit.plot.text_chart(lrkit.multistep(0.1, [30, 80]), epochs=100, log=True)
+    assert log.splitlines()[0].split("|")[0].strip() == "0.1"
+    assert log.splitlines()[13].split("|")[0].strip() == "0.001"
+
+
+def test_table_has_both_sides_of_each_boundary() -> None:
+    rows = lrkit.plot.table(WARMUP_COSINE, epochs=100, points=3)
+    by_t = {t: (v, note) for t, v, note in rows}
+    # independent formulas: linear warmup 0 -> 0.1 over 10, then cosine from 0.1 over 90
+    assert by_t[0] == (0.0, "start")
+    assert by_t[9][0] == pytest.approx(0.09) and "before the boundary at 10" in by_t[9][1]
+    assert by_t[10][0] == pytest.approx(0.1) and by_t[10][1] == "phase boundary"
+    assert by_t[99][0] == pytest.approx(0.05 * (1 + math.cos(math.pi * 89 / 90)))
+    assert by_t[99][1] == "last"
+    assert [t for t, _, _ in rows] == sorted(by_t)
+    assert len(rows) == 4 + 3
+
+
+def test_table_at_a_fractional_boundary_and_format() -> None:
+    s = lrkit.Join([lrkit.constant(0.1), lrkit.constant(0.01)], [2.5])
+    rows = lrkit.plot.table(s, epochs=5, points=0)
+    assert rows == [
+        (0, 0.1, "start"),
+        (2, 0.1, "before the boundary at 2.5"),
+        (3, 0.01, "first after the boundary at 2.5"),
+        (4, 0.01, "last"),
+    ]
+    text = lrkit.plot.format_table(rows, "step").splitlines()
+    assert text[0].split() == ["step", "learning", "rate", "note"]
+    assert text[2].split()[:2] == ["2", "0.1"]
