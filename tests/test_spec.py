@@ -265,6 +265,16 @@ def test_limits_are_what_the_docs_say() -> None:
     too_deep = "scale(" * MAX_DEPTH + "constant(0.1)" + ", 0.5)" * MAX_DEPTH
     with pytest.raises(SpecError, match="nested more than 32"):
         parse(too_deep)
+    scalings = "constant(0.1)" + " * 0.5" * MAX_DEPTH
+    with pytest.raises(SpecError, match=r"schedules nested more than 32 levels deep \(column"):
+        parse(scalings)
+    try:
+        parse(scalings)
+    except SpecError as e:
+        assert e.position == scalings.rindex("*")  # the operator that nests one level too deep
+    assert parse("constant(0.1)" + " * 0.5" * (MAX_DEPTH - 1))(0) == pytest.approx(
+        0.1 * 0.5 ** (MAX_DEPTH - 1)
+    )
     with pytest.raises(SpecError, match="limit is 10000"):
         parse(" " * (MAX_LENGTH + 1))
 

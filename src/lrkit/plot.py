@@ -208,6 +208,8 @@ def _draw(
     ax.set_xlim(0, max(n - 1, 1))
     if log:
         ax.set_yscale("log")
+    elif ax.get_ylim()[0] > 0:
+        ax.set_ylim(bottom=0)  # rates are compared from zero, so a flat line is not a big step
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)

@@ -208,9 +208,13 @@ class _Parser:
         if self.depth > MAX_DEPTH:
             raise self.error(f"nested more than {MAX_DEPTH} levels deep", position)
 
-    def node(self, value: Any, position: int, depth: int) -> _Node:
+    def node(self, value: Any, position: int, depth: int, where: int | None = None) -> _Node:
+        """A schedule built at ``position`` (by the operator at ``where``, if any)."""
         if depth > MAX_DEPTH:
-            raise self.error(f"schedules nested more than {MAX_DEPTH} levels deep", position)
+            raise self.error(
+                f"schedules nested more than {MAX_DEPTH} levels deep",
+                position if where is None else where,
+            )
         return _Node(value, position, depth)
 
     # -- grammar -------------------------------------------------------------------------
@@ -254,7 +258,7 @@ class _Parser:
             value = sequence(*(p.value for p in parts))
         except Exception as e:  # a phase with no end of its own, ...
             raise self.error(_message(e), operator.position) from None
-        return self.node(value, first.position, 1 + max(p.depth for p in parts))
+        return self.node(value, first.position, 1 + max(p.depth for p in parts), operator.position)
 
     def additive(self) -> _Node:
         left = self.term()
@@ -285,7 +289,7 @@ class _Parser:
             value = a + b if op.text == "+" else a * b
         except Exception as e:  # a negative scale factor, ...
             raise self.error(_message(e), op.position) from None
-        return self.node(value, left.position, 1 + max(left.depth, right.depth))
+        return self.node(value, left.position, 1 + max(left.depth, right.depth), op.position)
 
     def atom(self) -> _Node:
         token = self.take()
