@@ -14,9 +14,18 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(H
 
 
 def close32(got: np.ndarray, s: lrkit.Schedule) -> None:
-    expected = s(T)
-    scale = float(np.max(np.abs(expected))) + 1e-30
-    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-6 * scale)
+    """float32 agrees with float64 up to float32's resolution of time: the float32 value must
+    lie within the float64 curve's range over ``t (1 +- 1e-4)``. float32 resolves a time only
+    to ~1e-7 relative, and restarts with a period multiplier near 1 lose more (hundreds of
+    cycles: the cycle's start is a float32 geometric sum). Next to a jump (a step, a restart)
+    either side is then accepted. The float64 tests hold to 1e-12."""
+    scale = float(np.max(np.abs(s(T)))) + 1e-30
+    near = np.maximum(T[:, None] * (1 + np.linspace(-1e-4, 1e-4, 41)), 0.0)
+    values = s(near)
+    lo, hi = values.min(axis=1), values.max(axis=1)
+    tol = 2e-5 * np.abs(values).max(axis=1) + 2e-6 * scale
+    ok = (got >= lo - tol) & (got <= hi + tol)
+    assert ok.all(), (s, T[~ok], got[~ok], lo[~ok], hi[~ok])
 
 
 @SETTINGS

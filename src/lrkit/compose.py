@@ -17,6 +17,8 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from lrkit import _validate as v
 from lrkit._core import Compound, Schedule
 from lrkit._ops import Array, Ops
@@ -262,22 +264,37 @@ class Restarts(Schedule, name="restarts"):
         P, mu = self.period, self.period_mul
         return P * (mu**i - 1.0) / (mu - 1.0)
 
-    def _cycle(self, t: Array, ops: Ops) -> tuple[Array, Array]:
-        """Index of the cycle that contains ``t`` and ``t``'s local time in it."""
-        P, mu = self.period, self.period_mul
+    def _cycle(self, t: Array, ops: Ops) -> tuple[Array, Array, Array]:
+        """The cycle that holds ``t``: its local time, and its stretch and amplitude factors."""
+        P, mu, m = self.period, self.period_mul, self.amplitude_mul
         if mu == 1.0:
             i = ops.floor(t / P)
-            return i, t - i * P
+            return t - i * P, 1.0, m**i
+        span = ops.span(t)
+        if span is not None and (table := self._table(span[1])) is not None:
+            # Concrete NumPy values: look the cycle up among the precomputed starts (the same
+            # starts the formula below settles on, so both paths pick the same cycle).
+            starts, stretch, amplitude = (a.astype(t.dtype, copy=False) for a in table)
+            k = np.searchsorted(starts, t, side="right") - 1
+            return (t - starts[k]) / stretch[k], stretch[k], amplitude[k]
         i = ops.floor(ops.log(1.0 + t * (mu - 1.0) / P) / math.log(mu))
         # The logarithm can land one cycle off right at a boundary; settle it exactly.
         i = ops.where(t < self._start(i), i - 1.0, i)
         i = ops.where(t >= self._start(i + 1.0), i + 1.0, i)
-        return i, (t - self._start(i)) / mu**i
+        return (t - self._start(i)) / mu**i, mu**i, m**i
+
+    def _table(self, until: float) -> tuple[np.ndarray, ...] | None:
+        mu = self.period_mul
+        n = math.log1p(until * (mu - 1.0) / self.period) / math.log(mu) + 2
+        if n > 4096:
+            return None
+        i = np.arange(math.ceil(n) + 1, dtype=np.float64)
+        return self._start(i), mu**i, self.amplitude_mul**i
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        i, local = self._cycle(t, ops)
+        local, _, amplitude = self._cycle(t, ops)
         out = self.schedule._f(ops.clip(local, 0.0, self.period), ops)
-        return out if self.amplitude_mul == 1.0 else out * self.amplitude_mul**i
+        return out if self.amplitude_mul == 1.0 else out * amplitude
 
     def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
         out: list[float] = []
