@@ -22,6 +22,7 @@ lint: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
 demo: $(STAMP)
 	$(VENV)/bin/lrkit demo

@@ -293,3 +293,10 @@ def test_untaken_branch_overflow_does_not_leak() -> None:
     s = lrkit.constant_then_exponential_decay(0.1, 1000, 10.0, continuous=True)
     assert s(5) == 0.1 and s(np.array([5.0]))[0] == 0.1
     assert s(1001) == pytest.approx(0.1 * math.exp(-10.0), rel=1e-14)
+
+
+def test_breakpoints_are_inside_and_distinct() -> None:
+    seed = lrkit.one_cycle(0.0001, 0.00001, 0.001, 10, 0, 0.8)
+    assert seed.breakpoints(50) == (10,)
+    assert lrkit.multistep(0.1, [30, 80]).breakpoints(50) == (30,)
+    assert lrkit.warmup_stable_decay(0.1, 10, 80, 10).breakpoints() == (10, 90)

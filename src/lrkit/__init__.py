@@ -25,6 +25,7 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
+from lrkit.spec import SpecError, parse
 from lrkit.schedules import (
     Constant,
     ConstantThenExponentialDecay,
@@ -115,6 +116,7 @@ __all__ = [
     "Restarts",
     "Scale",
     "Schedule",
+    "SpecError",
     "Shift",
     "Staircase",
     "Step",
@@ -147,6 +149,7 @@ __all__ = [
     "one_cycle",
     "one_minus_sqrt",
     "onecycle",
+    "parse",
     "piecewise_constant",
     "polynomial",
     "restarts",

@@ -27,7 +27,11 @@ def number(name: str, value: Any) -> float:
             f"of type {type(value).__name__}"
         )
     out: float = int(value) if isinstance(value, int) or _is_np_int(value) else float(value)
-    if not math.isfinite(out):
+    try:
+        finite = math.isfinite(out)
+    except OverflowError:  # an int too large for any float
+        finite = False
+    if not finite:
         raise _fail(name, "finite", value)
     return out
 

@@ -203,6 +203,11 @@ class Warmup(Compound, name="warmup"):
                 "Argument `start_lr` must be > 0 for an exponential warmup. "
                 f"Received: start_lr={self.start_lr!r}"
             )
+        if self.shape == "exponential" and self.steps > 0 and float(self.schedule(0)) <= 0:
+            raise ValueError(
+                "Argument `schedule` must start above 0 for an exponential warmup to reach it. "
+                f"Received: schedule={self.schedule!r}"
+            )
 
     def build(self) -> Schedule:
         W, a = self.steps, self.start_lr
@@ -214,10 +219,6 @@ class Warmup(Compound, name="warmup"):
             ramp = Linear(a, b, W)
         elif self.shape == "cosine":
             ramp = Cosine(a, W, b)
-        elif b <= 0:
-            raise ValueError(
-                f"An exponential warmup needs schedule(0) > 0. Received: {self.schedule!r}"
-            )
         else:
             ramp = Exponential(a, b / a, W, end_lr=b)
         return Join((ramp, self.schedule), (W,))

@@ -153,7 +153,7 @@ class ConstantThenExponentialDecay(Schedule, name="constant_then_exponential_dec
         return ops.where(t < r, self.start_lr, decayed)
 
     def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
-        return (self.rampup_epochs,)
+        return (self.rampup_epochs,) if 0 < self.rampup_epochs < until else ()
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -210,7 +210,8 @@ class OneCycleSeed(Schedule, name="one_cycle"):
         return ops.where(t < r, ramp, ops.where(t < r + s, self.max_lr, decay))
 
     def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
-        return (self.rampup_epochs, self.rampup_epochs + self.sustain_epochs)
+        r, s = self.rampup_epochs, self.sustain_epochs
+        return tuple(b for b in sorted({r, r + s}) if 0 < b < until)
 
 
 # --------------------------------------------------------------------------------------
@@ -289,7 +290,7 @@ class MultiStep(Schedule, name="multistep"):
         return self.milestones[-1]
 
     def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
-        return self.milestones
+        return tuple(m for m in self.milestones if 0 < m < until)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -343,7 +344,7 @@ class PiecewiseConstant(Schedule, name="piecewise_constant"):
         return self.boundaries[-1] if self.boundaries else 0.0
 
     def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
-        return self.boundaries
+        return tuple(b for b in self.boundaries if 0 < b < until)
 
 
 # --------------------------------------------------------------------------------------
