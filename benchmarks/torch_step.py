@@ -7,7 +7,9 @@ For three schedules, 100,000 `scheduler.step()` calls are timed for:
       1cycle         OneCycleLR(max_lr, total_steps=N)  (cycles momentum too, by default)
       warmup+cosine  SequentialLR([LinearLR(start_factor, total_iters=W),
                                    CosineAnnealingLR(T_max=N - W)], milestones=[W])
-  (b) lrkit.torch.LRScheduler with the same schedule (for 1cycle with the same momentum cycle).
+  (b) lrkit.torch.LRScheduler with the same schedule (for 1cycle with the same momentum cycle);
+  (c) the same, given a plain function around the schedule, so that it makes one scalar call
+      `schedule(t)` per step instead of looking values up (what the look-ahead saves).
 
 Both drive a real `torch.optim.SGD` (one parameter group, momentum 0.9). The two rates are
 checked to agree before timing. Every timing is the best of several interleaved repetitions
@@ -56,8 +58,8 @@ def onecycle_momentum(n: int, pct: float = 0.3) -> lrkit.Schedule:
     return lrkit.cosine(0.95, up, end_lr=0.85) >> lrkit.cosine(0.85, n - up, end_lr=0.95)
 
 
-def cases(n: int) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
-    """name -> (make the native scheduler, make the lrkit scheduler)."""
+def cases(n: int) -> dict[str, tuple[Callable[[], Any], lrkit.Schedule, lrkit.Schedule | None]]:
+    """name -> (make the native scheduler, lrkit's rate schedule, lrkit's momentum or None)."""
 
     def warmup_cosine_native() -> Any:
         opt = optimizer()
@@ -76,19 +78,22 @@ def cases(n: int) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     return {
         "cosine": (
             lambda: native.CosineAnnealingLR(optimizer(), T_max=n),
-            lambda: LRScheduler(optimizer(), lrkit.cosine(PEAK, n)),
+            lrkit.cosine(PEAK, n),
+            None,
         ),
         "1cycle": (
             lambda: native.OneCycleLR(optimizer(), max_lr=PEAK, total_steps=n),
-            lambda: LRScheduler(
-                optimizer(), lrkit.onecycle(PEAK, n), momentum=onecycle_momentum(n)
-            ),
+            lrkit.onecycle(PEAK, n),
+            onecycle_momentum(n),
         ),
-        "warmup+cosine": (
-            warmup_cosine_native,
-            lambda: LRScheduler(optimizer(), warmup_cosine),
-        ),
+        "warmup+cosine": (warmup_cosine_native, warmup_cosine, None),
     }
+
+
+def scalar_calls(schedule: lrkit.Schedule | None) -> Callable[[Any], float] | None:
+    """A plain function calling `schedule(t)`: LRScheduler then makes one scalar call per
+    step instead of looking values up (what the look-ahead saves)."""
+    return None if schedule is None else (lambda t: schedule(t))
 
 
 def time_steps(make: Callable[[], Any], steps: int) -> float:
@@ -161,23 +166,34 @@ def main() -> None:
         f"(and median) of {args.repeat} interleaved runs. Ratio = lrkit / native; "
         "target <= 1.0.",
         "",
-        "| schedule | native (ms) | lrkit (ms) | ratio, best | ratio, median |",
-        "|---|---:|---:|---:|---:|",
+        "| schedule | native (ms) | lrkit (ms) | ratio, best | ratio, median "
+        "| lrkit, a scalar call per step (ms) | its ratio, best |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, (make_native, make_lrkit) in cases(n).items():
+    for name, (make_native, lr, momentum) in cases(n).items():
+
+        def make_lrkit(lr: Any = lr, momentum: Any = momentum) -> LRScheduler:
+            return LRScheduler(optimizer(), lr, momentum=momentum)
+
+        def make_scalar(lr: Any = lr, momentum: Any = momentum) -> LRScheduler:
+            return LRScheduler(optimizer(), scalar_calls(lr), momentum=scalar_calls(momentum))
+
         a, b = rates(make_native, 2000), rates(make_lrkit, 2000)
         # PyTorch's 1cycle puts its peak and end one step earlier than lrkit's (and optax's)
         tolerance = 2e-3 * PEAK if name == "1cycle" else 1e-9 * PEAK
         assert np.allclose(a, b, rtol=0, atol=tolerance), (name, np.abs(a - b).max())
-        native_times, lrkit_times = [], []
+        assert np.allclose(b, rates(make_scalar, 2000), rtol=1e-12, atol=1e-12 * PEAK)
+        native_times, lrkit_times, scalar_times = [], [], []
         for _ in range(args.repeat):
             native_times.append(time_steps(make_native, steps))
             lrkit_times.append(time_steps(make_lrkit, steps))
+            scalar_times.append(time_steps(make_scalar, steps))
         best = min(lrkit_times) / min(native_times)
         median = statistics.median(lrkit_times) / statistics.median(native_times)
         lines.append(
             f"| {name} | {min(native_times) * 1e3:.1f} | {min(lrkit_times) * 1e3:.1f} | "
-            f"{best:.2f} | {median:.2f} |"
+            f"{best:.2f} | {median:.2f} | {min(scalar_times) * 1e3:.1f} | "
+            f"{min(scalar_times) / min(native_times):.2f} |"
         )
         print(lines[-1], flush=True)
 
@@ -206,11 +222,12 @@ def main() -> None:
         )
     lines += [
         "",
-        "A scalar call per step (NumPy scalar arithmetic, a few microseconds) alone would "
-        "cost more than a whole native step, so `LRScheduler` computes the closed form for "
-        f"the next {LOOKAHEAD:,} counters in one vectorized call and then only looks values "
-        "up; its `step()` is otherwise plain Python over the parameter groups, without "
-        "the base class's context managers and copies.",
+        "A scalar call `schedule(t)` per step (the last two columns of the table: a plain "
+        "function around the schedule, so no look-ahead) costs about as much as a native step "
+        "or more, and 1cycle needs two (rate and momentum). So `LRScheduler` computes the "
+        f"closed form for the next {LOOKAHEAD:,} counters in one vectorized NumPy call and "
+        "then only looks values up; its `step()` is otherwise plain Python over the parameter "
+        "groups, without the base class's context managers and copies.",
     ]
     text = "\n".join(lines) + "\n"
     print("\n".join(lines[lines.index("") + 1 :]) if args.out is None else text)

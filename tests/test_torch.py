@@ -31,7 +31,11 @@ def one_thread():
 
 
 def close(actual: list[float], expected: list[float]) -> None:
-    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=0)
+    """Equal to rounding. lrkit computes a step's values with NumPy; a reference with ``math``
+    may differ in the last bit, and near a schedule's zero (1 + cos, say) such a bit is a
+    larger part of the value, so the absolute tolerance is relative to the curve's scale."""
+    scale = float(np.max(np.abs(expected)))
+    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12 * scale)
 
 
 def sgd(lr: float = 1.0, groups: int = 1, **kwargs: float) -> torch.optim.SGD:
@@ -99,7 +103,7 @@ def test_training_loop_rate_and_momentum_at_every_update() -> None:
     close(rates, [ref_warmup_cosine(k, 0.1, 20, total - 20, 0.001) for k in t])
     close(rates, [lr(k) for k in t])
     close(moms, [ref_momentum(k, up, total - up) for k in t])
-    assert scheduler.get_last_lr() == [lr(total)]
+    close(scheduler.get_last_lr(), [lr(total)])
     accuracy = (model(x).argmax(1) == y).float().mean().item()
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
     assert accuracy > 0.9
@@ -285,7 +289,7 @@ def test_state_dict_is_plain_and_loads_with_weights_only() -> None:
     optimizer = sgd(momentum=0.9)
     resumed = LRScheduler(optimizer, schedule, momentum=lrkit.constant(0.9), relative=True)
     resumed.load_state_dict(state)
-    assert optimizer.param_groups[0]["lr"] == schedule(7)
+    close([optimizer.param_groups[0]["lr"]], [schedule(7)])
     assert resumed.get_last_lr() == scheduler.get_last_lr()
 
 
@@ -312,7 +316,7 @@ def test_load_state_dict_non_strict_keeps_the_given_schedule() -> None:
     extended = LRScheduler(optimizer, longer)
     extended.load_state_dict(scheduler.state_dict(), strict=False)
     assert extended.last_epoch == 10
-    assert optimizer.param_groups[0]["lr"] == longer(10)
+    close([optimizer.param_groups[0]["lr"]], [longer(10)])
 
 
 def test_load_state_dict_refuses_a_native_torch_state() -> None:

@@ -428,9 +428,10 @@ class _Lookahead:
     """One schedule's values at the counters ahead, computed a block at a time.
 
     The schedule is a pure function of time, so evaluating it now for the next ``LOOKAHEAD``
-    counters in one vectorized NumPy call gives the very values that ``schedule(t)`` would give
-    one by one, for a fraction of the per-call overhead. A jump of the counter (resume,
-    SequentialLR) just starts a new block. A plain function (scalar-only) is called per step.
+    counters, in one vectorized NumPy call, gives the schedule's own values (those of
+    ``schedule(t)``, to rounding: the array path is NumPy's, the scalar path Python's ``math``)
+    for a fraction of the per-call overhead. A jump of the counter (resume, SequentialLR)
+    starts a new block. A plain function (scalar-only) is called once per step instead.
     """
 
     __slots__ = ("accumulation_steps", "schedule", "start", "steps_per_epoch", "values")
