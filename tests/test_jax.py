@@ -232,11 +232,6 @@ WHOLE_PERIOD_CASES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug, reported: XLA compiles t / T as t * (1/T), so floor/ceil(t / T) can "
-    "miss an exact multiple of T by one period (step_size=41, float32: t=41 gives 0.1)",
-)
 @pytest.mark.parametrize(("name", "x64", "period"), WHOLE_PERIOD_CASES)
 def test_whole_periods_under_jit_at_exact_multiples(name: str, x64: bool, period: int) -> None:
     schedule = whole_periods(name, period)

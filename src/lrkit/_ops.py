@@ -54,6 +54,20 @@ class Ops:
         """``(min, max)`` of ``t`` when it has concrete values (NumPy), else ``None`` (traced)."""
         return None
 
+    def floor_div(self, a: Array, b: float) -> Array:
+        """``floor(a / b)``, exact at whole multiples of ``b``.
+
+        XLA (JAX, and Keras/TF when compiled) computes ``a / b`` as ``a * (1 / b)``, which
+        can land just below a whole number at ``a = k b``; the two corrections settle it.
+        """
+        q = self.floor(a / b)
+        q = self.where((q + 1.0) * b <= a, q + 1.0, q)
+        return self.where(q * b > a, q - 1.0, q)
+
+    def ceil_div(self, a: Array, b: float) -> Array:
+        """``ceil(a / b)``, exact at whole multiples of ``b``."""
+        return -self.floor_div(-a, b)
+
     exp: Any
     log: Any
     cos: Any
@@ -105,6 +119,12 @@ class NumpyOps(Ops):
     def span(self, t: Array) -> tuple[float, float] | None:
         t = np.asarray(t)
         return (float(t.min()), float(t.max())) if t.size else None
+
+    def floor_div(self, a: Array, b: float) -> Array:
+        return self.floor(a / b)  # IEEE division is correctly rounded: exact at multiples
+
+    def ceil_div(self, a: Array, b: float) -> Array:
+        return self.ceil(a / b)
 
 
 class ScalarOps(NumpyOps):
@@ -177,6 +197,12 @@ class MathOps(Ops):
 
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return lo if x < lo else hi if x > hi else x
+
+    def floor_div(self, a: Array, b: float) -> Array:
+        return float(math.floor(a / b))
+
+    def ceil_div(self, a: Array, b: float) -> Array:
+        return float(math.ceil(a / b))
 
 
 class JaxOps(Ops):

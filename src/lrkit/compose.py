@@ -269,7 +269,7 @@ class Restarts(Schedule, name="restarts"):
         """The cycle that holds ``t``: its local time, and its stretch and amplitude factors."""
         P, mu, m = self.period, self.period_mul, self.amplitude_mul
         if mu == 1.0:
-            i = ops.floor(t / P)
+            i = ops.floor_div(t, P)
             return t - i * P, 1.0, m**i
         span = ops.span(t)
         if span is not None and (table := self._table(span[1])) is not None:
@@ -490,7 +490,7 @@ class Staircase(Schedule, name="staircase"):
         self._set("step_size", v.positive("step_size", self.step_size))
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        return self.schedule._f(ops.floor(t / self.step_size) * self.step_size, ops)
+        return self.schedule._f(ops.floor_div(t, self.step_size) * self.step_size, ops)
 
     @property
     def duration(self) -> float | None:

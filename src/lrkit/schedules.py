@@ -248,7 +248,7 @@ class Step(Schedule, name="step"):
         self._set("gamma", v.in_range("gamma", self.gamma, 0.0, 1.0))
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        return self.start_lr * self.gamma ** ops.floor(t / self.step_size)
+        return self.start_lr * self.gamma ** ops.floor_div(t, self.step_size)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -460,7 +460,7 @@ class Polynomial(Schedule, name="polynomial"):
 
     def _f(self, t: Array, ops: Ops) -> Array:
         T = self.decay_steps
-        horizon = T * ops.maximum(ops.ceil(t / T), 1.0) if self.cycle else T
+        horizon = T * ops.maximum(ops.ceil_div(t, T), 1.0) if self.cycle else T
         # 1 - t/T computed as (T - t)/T: exactly 0 at the end, even where division is inexact
         # (XLA's float32), so a fractional power never meets a negative base.
         remaining = ops.maximum(horizon - t, 0.0) / horizon
@@ -504,9 +504,7 @@ class InverseTime(Schedule, name="inverse_time"):
         self._set("staircase", v.boolean("staircase", self.staircase))
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        p = t / self.decay_steps
-        if self.staircase:
-            p = ops.floor(p)
+        p = ops.floor_div(t, self.decay_steps) if self.staircase else t / self.decay_steps
         return self.start_lr / (1.0 + self.decay_rate * p)
 
 
@@ -557,9 +555,7 @@ class Exponential(Schedule, name="exponential"):
             )
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        p = t / self.decay_steps
-        if self.staircase:
-            p = ops.floor(p)
+        p = ops.floor_div(t, self.decay_steps) if self.staircase else t / self.decay_steps
         if self.decay_rate > 1:  # stop before rate**p overflows (0 * inf would be NaN)
             p = ops.minimum(p, 700.0 / math.log(self.decay_rate))
         out = self.start_lr * self.decay_rate**p
