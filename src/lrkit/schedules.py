@@ -516,15 +516,15 @@ class Exponential(Schedule, name="exponential"):
     $$\eta(t) = \operatorname{bound}\!\left(\eta_0\, r^{p}\right), \qquad
     p = t/T \ \text{or}\ \lfloor t/T \rfloor \text{ (staircase)}$$
 
-    For $r < 1$, ``end_lr`` is a floor ($\max$); for $r > 1$ it is a ceiling ($\min$) and is
-    required, so the rate never grows without bound. Monotone.
+    For $r < 1$, ``end_lr`` is a floor ($\max$); for $r \ge 1$ it is a ceiling ($\min$), as
+    in optax, and for $r > 1$ it is required, so the rate never grows without bound. Monotone.
 
     Args:
         start_lr: $\eta_0$.
         decay_rate: $r > 0$.
         decay_steps: $T > 0$.
         staircase: decay in whole steps of $T$.
-        end_lr: floor (``r < 1``) or ceiling (``r > 1``), or ``None``.
+        end_lr: floor (``r < 1``) or ceiling (``r >= 1``), or ``None``.
 
     Examples:
         >>> s = lrkit.exponential(start_lr=0.1, decay_rate=0.5, decay_steps=10)
@@ -556,13 +556,17 @@ class Exponential(Schedule, name="exponential"):
 
     def _f(self, t: Array, ops: Ops) -> Array:
         p = ops.floor_div(t, self.decay_steps) if self.staircase else t / self.decay_steps
-        if self.decay_rate > 1:  # stop before rate**p overflows (0 * inf would be NaN)
-            p = ops.minimum(p, 700.0 / math.log(self.decay_rate))
+        if self.decay_rate >= 1 and self.end_lr is not None:
+            # Growing to the ceiling: written from the ceiling down, so nothing overflows in
+            # any dtype (a float32 start * rate**p would reach inf, and 0 * inf is NaN).
+            if self.start_lr == 0 or self.end_lr <= self.start_lr or self.decay_rate == 1:
+                return ops.full_like(t, min(self.start_lr, self.end_lr))
+            reach = math.log(self.end_lr / self.start_lr) / math.log(self.decay_rate)
+            return self.end_lr * self.decay_rate ** ops.minimum(p - reach, 0.0)
         out = self.start_lr * self.decay_rate**p
         if self.end_lr is None:
             return out
-        bound = ops.maximum if self.decay_rate < 1 else ops.minimum
-        return bound(out, self.end_lr)
+        return ops.maximum(out, self.end_lr)  # a floor (rate < 1)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
