@@ -1,0 +1,480 @@
+"""lrkit.keras on the TensorFlow backend: the drop-in callback, per-batch rates, in-graph
+schedules that save and load, resume, plateau reduction on a schedule, other hyperparameters.
+
+Rates are read back from what the optimizer applied (see ``Probe`` in test_keras_backends.py).
+"""
+
+from __future__ import annotations
+
+import doctest
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+if keras.backend.backend() != "tensorflow":
+    pytest.skip("TensorFlow-backend suite (see test_keras_backends.py)", allow_module_level=True)
+
+import lrkit  # noqa: E402
+import lrkit.keras as lk  # noqa: E402
+from test_keras_backends import (  # noqa: E402
+    BATCH,
+    STEPS_PER_EPOCH,
+    Probe,
+    X,
+    Y,
+    assert_rates,
+    fit,
+    probe_model,
+    value,
+)
+
+pytestmark = pytest.mark.keras
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def digits(n: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return (data.data[:n] / 16.0).astype("float32"), data.target[:n]
+
+
+def mlp(learning_rate: float = 0.05, metrics: list[str] | None = None) -> Any:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        keras.optimizers.SGD(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=metrics,
+    )
+    return model
+
+
+def fit_digits(model: Any, callbacks: list[Any], epochs: int = 4) -> dict[str, list[float]]:
+    x, y = digits()
+    history = model.fit(
+        x, y, batch_size=64, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks
+    )
+    return dict(history.history)
+
+
+# -- the seed's functions, verbatim ----------------------------------------------------
+
+
+def seed_time_based_decay(epoch: int) -> float:
+    start_lr = 0.001
+    decay = 0.1
+    previous_lr = 1
+
+    def lr(epoch: int, start_lr: float, decay: float) -> float:
+        nonlocal previous_lr
+        previous_lr *= start_lr / (1.0 + decay * epoch)
+        return previous_lr
+
+    return lr(epoch, start_lr, decay)
+
+
+def halve_from_epoch_two(epoch: int, lr: float) -> float:
+    return lr if epoch < 2 else lr * 0.5
+
+
+# -- drop-in for keras.callbacks.LearningRateScheduler ---------------------------------
+
+
+@pytest.mark.parametrize("fn", [seed_time_based_decay, halve_from_epoch_two])
+def test_same_history_and_messages_as_keras_callback(
+    fn: Callable[..., float], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ours = fit_digits(mlp(), [lk.LearningRateScheduler(fn, verbose=1)])
+    our_lines = capsys.readouterr().out
+    theirs = fit_digits(mlp(), [keras.callbacks.LearningRateScheduler(fn, verbose=1)])
+    their_lines = capsys.readouterr().out
+    assert ours.keys() == theirs.keys() == {"loss", "learning_rate"}
+    assert ours["learning_rate"] == theirs["learning_rate"]
+    np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-6)
+    assert our_lines == their_lines
+    assert "Epoch 3: LearningRateScheduler setting learning rate to" in our_lines
+
+
+def test_per_epoch_rates_equal_schedule_at_each_epoch() -> None:
+    s = lrkit.one_cycle(0.0001, 0.00001, 0.001, rampup_epochs=2, sustain_epochs=1, exp_decay=0.8)
+    model = probe_model()
+    probe = fit(model, 5, [lk.LearningRateScheduler(s)])
+    assert_rates(probe.used, s(np.repeat(np.arange(5), STEPS_PER_EPOCH)))
+    assert model.history.history["learning_rate"] == [float(np.float32(s(e))) for e in range(5)]
+
+
+def test_per_batch_rates_follow_fractional_epochs(capsys: pytest.CaptureFixture[str]) -> None:
+    s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=3), steps=1)
+    x, y = np.ones((44, 1), "float32"), np.full((44, 1), 1e6, "float32")  # 6 batches, last of 4
+    probe = Probe()
+    probe_model().fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=3,
+        shuffle=False,
+        verbose=0,
+        callbacks=[lk.LearningRateScheduler(s, verbose=1, per_batch=True), probe],
+    )
+    epoch, batch = np.divmod(np.arange(18), 6)
+    assert_rates(probe.used, s(epoch + batch / 6))
+    assert capsys.readouterr().out.count("LearningRateScheduler setting learning rate") == 3
+
+
+def test_per_batch_needs_steps_per_epoch_when_keras_does_not_know() -> None:
+    s = lrkit.linear(start_lr=0.1, end_lr=0.0, decay_steps=2)
+
+    def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:  # a generator has no length
+        for _ in range(STEPS_PER_EPOCH):
+            yield X[:BATCH], Y[:BATCH]
+
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        probe_model().fit(batches(), callbacks=[lk.LearningRateScheduler(s, per_batch=True)])
+    probe = Probe()
+    callback = lk.LearningRateScheduler(s, per_batch=True, steps_per_epoch=STEPS_PER_EPOCH)
+    probe_model().fit(batches(), verbose=0, callbacks=[callback, probe])
+    assert_rates(probe.used, s(np.arange(STEPS_PER_EPOCH) / STEPS_PER_EPOCH))
+
+    wrong = lk.LearningRateScheduler(s, per_batch=True, steps_per_epoch=7)
+    with pytest.raises(ValueError, match=r"differs from the 5 batches per epoch"):
+        fit(probe_model(), 1, [wrong])
+
+
+def test_unit_step_counts_optimizer_updates_across_fits() -> None:
+    s = lrkit.cosine(start_lr=0.1, decay_steps=12)
+    model = probe_model()
+    first = fit(model, 1, [lk.LearningRateScheduler(s, unit="step")])
+    second = fit(model, 2, [lk.LearningRateScheduler(s, unit="step")])  # iterations go on
+    assert second.steps == list(range(STEPS_PER_EPOCH, 3 * STEPS_PER_EPOCH))
+    assert_rates(first.used + second.used, s(np.arange(3 * STEPS_PER_EPOCH)))
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+def test_type_error_inside_the_users_function_propagates() -> None:
+    def two_args(epoch: int, lr: float) -> float:
+        return lr * "0.5"  # type: ignore[operator, no-any-return]  # the user's own bug
+
+    def one_arg(epoch: int) -> float:
+        return len(epoch)  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match="can't multiply sequence"):
+        fit(probe_model(), 1, [lk.LearningRateScheduler(two_args)])
+    with pytest.raises(TypeError, match="has no len"):
+        fit(probe_model(), 1, [lk.LearningRateScheduler(one_arg, per_batch=True)])
+    # Keras' own callback retries two_args(epoch) and reports that instead of the real bug.
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        fit(probe_model(), 1, [keras.callbacks.LearningRateScheduler(two_args)])
+
+
+def test_optimizer_built_with_a_schedule_is_refused_with_directions() -> None:
+    model = probe_model(keras.optimizers.schedules.CosineDecay(0.1, 100))
+    with pytest.raises(TypeError, match=r"LearningRateSchedule.*lrkit\.keras\.schedule\(s\)"):
+        fit(model, 1, [lk.LearningRateScheduler(lrkit.constant(0.1))])
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [("0.1", "should be a float"), (math.nan, "finite number >= 0"), (-0.1, "finite number")],
+)
+def test_bad_function_outputs_are_refused(returned: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        fit(probe_model(), 1, [lk.LearningRateScheduler(lambda epoch: returned)])
+
+
+def test_function_outputs_numpy_and_tensors_are_accepted() -> None:
+    outputs = [np.float32(0.25), np.array(0.5), keras.ops.convert_to_tensor(0.125), 1]
+    probe = fit(probe_model(), 4, [lk.LearningRateScheduler(lambda epoch: outputs[epoch])])
+    assert_rates(probe.used, np.repeat([0.25, 0.5, 0.125, 1.0], STEPS_PER_EPOCH))
+
+
+def test_argument_errors() -> None:
+    s = lrkit.constant(0.1)
+    with pytest.raises(TypeError, match="must take the epoch"):
+        lk.LearningRateScheduler(lambda: 0.1)
+    with pytest.raises(TypeError, match=r"Received: schedule=0\.1"):
+        lk.LearningRateScheduler(0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="pass it as the optimizer's learning_rate"):
+        lk.LearningRateScheduler(keras.optimizers.schedules.CosineDecay(0.1, 10))
+    with pytest.raises(ValueError, match="Argument `unit` must be one of"):
+        lk.LearningRateScheduler(s, unit="batch")
+    with pytest.raises(ValueError, match="Argument `per_batch` must be True with unit='step'"):
+        lk.LearningRateScheduler(s, unit="step", per_batch=False)
+    with pytest.raises(ValueError, match=r"Argument `steps_per_epoch` must be > 0"):
+        lk.LearningRateScheduler(s, per_batch=True, steps_per_epoch=0)
+    with pytest.raises(ValueError, match="other than the learning rate"):
+        lk.LearningRateScheduler(s, hyperparameters={"learning_rate": s})
+    with pytest.raises(TypeError, match="must be an lrkit schedule or a function f"):
+        lk.LearningRateScheduler(s, hyperparameters={"momentum": lambda epoch, m: m})
+    with pytest.raises(TypeError, match="has no config"):
+        lk.schedule(lrkit.FunctionSchedule(lambda epoch: 0.1))
+    with pytest.raises(TypeError, match="must be an lrkit schedule"):
+        lk.schedule(keras.optimizers.schedules.CosineDecay(0.1, 10))
+    with pytest.raises(ValueError, match=r"Argument `steps_per_epoch` must be > 0"):
+        lk.schedule(s, steps_per_epoch=-1)
+    model = probe_model()
+    model.compile(keras.optimizers.SGD(0.1), loss="mae", steps_per_execution=2)
+    with pytest.raises(ValueError, match="steps_per_execution=1"):
+        fit(model, 1, [lk.LearningRateScheduler(s, per_batch=True)])
+
+
+# -- in-graph: every catalogue entry saves and loads -----------------------------------
+
+C = lrkit.cosine(start_lr=0.1, decay_steps=40)
+EXAMPLES: dict[str, lrkit.Schedule] = {
+    "clip": lrkit.clip(C, min_lr=0.01),
+    "constant": lrkit.constant(0.01),
+    "constant_then_exponential_decay": lrkit.constant_then_exponential_decay(0.01, 10, 0.1),
+    "cosine": lrkit.cosine(0.1, 50, end_lr=0.001, exponent=2.0),
+    "cosine_restarts": lrkit.cosine_restarts(0.1, 10, t_mul=2.0, m_mul=0.5, end_lr=0.001),
+    "cyclic": lrkit.cyclic(0.001, 0.006, 10, step_size_down=5, mode="exp_range", gamma=0.99),
+    "exponential": lrkit.exponential(0.1, 0.5, 10, staircase=True, end_lr=0.01),
+    "exponential_decay": lrkit.exponential_decay(0.01, 0.1),
+    "inverse_sqrt": lrkit.inverse_sqrt(0.1, timescale=10),
+    "inverse_time": lrkit.inverse_time(0.1, 0.5, 10, staircase=True),
+    "join": lrkit.Join([lrkit.linear(0.0, 0.1, 5), C], [5]),
+    "linear": lrkit.linear(0.1, 0.0, 30),
+    "linear_to_zero": lrkit.linear_to_zero(0.1, 40),
+    "multistep": lrkit.multistep(0.1, [10, 30], gamma=0.5),
+    "noam": lrkit.noam(64, 10),
+    "one_cycle": lrkit.one_cycle(0.0001, 0.00001, 0.001, 10, 2, 0.8),
+    "one_minus_sqrt": lrkit.one_minus_sqrt(0.1, 40, end_lr=0.001),
+    "onecycle": lrkit.onecycle(0.1, 50, anneal="linear", three_phase=True),
+    "piecewise_constant": lrkit.piecewise_constant([10, 20], [0.1, 0.05, 0.01], closed="right"),
+    "polynomial": lrkit.polynomial(0.1, 0.001, 30, power=2.0, cycle=True),
+    "product": C * lrkit.linear(1.0, 0.5, 40),
+    "restarts": lrkit.restarts(lrkit.linear(0.1, 0.0, 10), 10, period_mul=2.0, amplitude_mul=0.5),
+    "scale": C * 0.5,
+    "shift": lrkit.shift(C, delay=5),
+    "staircase": lrkit.staircase(lrkit.linear(0.1, 0.0, 40), step_size=10),
+    "step": lrkit.step(0.1, 10, gamma=0.5),
+    "stretch": lrkit.stretch(lrkit.cosine(0.1, 4), factor=10),
+    "sum": C + 0.001,
+    "tanh_decay": lrkit.tanh_decay(0.1, 40, end_lr=0.001),
+    "time_based_decay": lrkit.time_based_decay(0.01, 0.1),
+    "warmup": lrkit.warmup(C, steps=5, shape="cosine", start_lr=0.001),
+    "warmup_stable_decay": lrkit.warmup_stable_decay(0.1, 5, 20, 10, decay_shape="1-sqrt"),
+}
+
+
+def test_examples_cover_the_whole_catalogue() -> None:
+    assert {name: s.name for name, s in EXAMPLES.items()} == {n: n for n in EXAMPLES}
+    assert set(EXAMPLES) == set(lrkit.REGISTRY), "add an example for each new catalogue entry"
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_catalogue_entry_saves_and_loads_in_graph(name: str, tmp_path: Path) -> None:
+    s = EXAMPLES[name]
+    original = lk.schedule(s, steps_per_epoch=4 if name == "stretch" else None)
+    model = probe_model(original)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")  # safe mode, no custom_objects
+    restored = loaded.optimizer._learning_rate
+    assert isinstance(restored, lk.KerasSchedule)
+    assert restored.get_config() == original.get_config()
+    assert restored == original and restored.schedule == s
+    steps = np.arange(0, 161)
+    got = keras.ops.convert_to_numpy(restored(steps))
+    np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(original(steps)))
+    assert_rates(list(got), s(steps / original.steps_per_epoch if name == "stretch" else steps))
+
+
+def test_loading_needs_lrkit_keras_imported(tmp_path: Path) -> None:
+    path = tmp_path / "m.keras"
+    probe_model(lk.schedule(EXAMPLES["warmup"])).save(path)
+    script = (
+        "import keras\n"
+        "try:\n"
+        f"    keras.models.load_model({str(path)!r})\n"
+        "except TypeError as e:\n"
+        "    print('without:', e)\n"
+        "import lrkit.keras\n"
+        f"m = keras.models.load_model({str(path)!r})\n"
+        "print('with:', m.optimizer._learning_rate)\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    assert "without:" in out and "Could not locate class 'KerasSchedule'" in out
+    assert "with: KerasSchedule(warmup(" in out
+
+
+# -- resume ------------------------------------------------------------------------------
+
+
+RESUMED = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=4), steps=1)
+CALLBACKS: dict[str, Callable[[], Any]] = {
+    "per_epoch": lambda: lk.LearningRateScheduler(RESUMED),
+    "per_batch": lambda: lk.LearningRateScheduler(RESUMED, per_batch=True),
+    "unit_step": lambda: lk.LearningRateScheduler(lrkit.stretch(RESUMED, 5), unit="step"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CALLBACKS))
+def test_callback_resume_after_save_and_load(kind: str, tmp_path: Path) -> None:
+    whole = fit(probe_model(), 6, [CALLBACKS[kind]()])
+    model = probe_model()
+    first = fit(model, 3, [CALLBACKS[kind]()])
+    model.save(tmp_path / "m.keras")
+    rest = fit(keras.models.load_model(tmp_path / "m.keras"), 6, [CALLBACKS[kind]()], 3)
+    assert first.used + rest.used == whole.used
+    t = np.arange(6 * STEPS_PER_EPOCH) / STEPS_PER_EPOCH
+    assert_rates(whole.used, RESUMED(np.floor(t) if kind == "per_epoch" else t))
+
+
+# -- plateau on top of a schedule --------------------------------------------------------
+
+
+def test_plateau_on_a_constant_equals_keras_reduce_lr_on_plateau() -> None:
+    args = {"monitor": "loss", "factor": 0.5, "patience": 2, "min_delta": 10.0}
+    args |= {"cooldown": 1, "min_lr": 0.011}
+    ours = fit_digits(mlp(0.05), [lk.ReduceOnPlateau(lrkit.constant(0.05), **args)], 11)
+    theirs = fit_digits(mlp(0.05), [keras.callbacks.ReduceLROnPlateau(**args)], 11)
+    np.testing.assert_allclose(ours["learning_rate"], theirs["learning_rate"], rtol=1e-6)
+    np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)
+    assert len(set(np.round(theirs["learning_rate"], 6))) == 4  # 0.05, 0.025, 0.0125, 0.011
+
+
+def replay_keras_plateau(
+    monitored: list[float],
+    rates: Callable[[int, float], float],
+    patience: int,
+    factor: float,
+    min_lr: float,
+) -> tuple[list[float], float]:
+    """The plateau factor in force during each epoch, and after the last one, by Keras'
+    documented rule (mode min, min_delta 0, no cooldown)."""
+    scale, best, wait, during = 1.0, math.inf, 0, []
+    for epoch, current in enumerate(monitored):
+        during.append(scale)
+        if current < best:
+            best, wait = current, 0
+            continue
+        wait += 1
+        if wait >= patience and rates(epoch, scale) > min_lr:
+            scale, wait = scale * factor, 0
+    return during, scale
+
+
+def test_warmup_cosine_with_plateau_per_batch() -> None:
+    s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=6, end_lr=0.002), steps=2)
+    min_lr = 0.01
+    callback = lk.ReduceOnPlateau(
+        s, monitor="loss", factor=0.5, patience=2, min_delta=0, min_lr=min_lr, per_batch=True
+    )
+    model = probe_model()
+    probe = fit(model, 8, [callback])  # the probe's loss never improves after epoch 0
+    t = np.arange(8 * STEPS_PER_EPOCH) / STEPS_PER_EPOCH
+    last_batch = (np.arange(8) + 1 - 1 / STEPS_PER_EPOCH).astype(float)
+
+    def rate(t: Any, scale: Any) -> Any:
+        return np.maximum(s(t) * scale, np.minimum(s(t), min_lr))
+
+    scales, final = replay_keras_plateau(
+        model.history.history["loss"],
+        lambda epoch, scale: float(rate(last_batch[epoch], scale)),
+        patience=2,
+        factor=0.5,
+        min_lr=min_lr,
+    )
+    assert scales[-1] < 1.0
+    assert_rates(probe.used, rate(t, np.repeat(scales, STEPS_PER_EPOCH)))
+    assert callback.scale == pytest.approx(final)
+
+
+def test_plateau_follows_the_metric_direction_and_warns_when_missing() -> None:
+    model = mlp(metrics=["accuracy"])
+    fit_digits(model, [], epochs=1)
+    for mode, expected in [("auto", 0.5), ("max", 0.5), ("min", 0.25)]:
+        callback = lk.ReduceOnPlateau(
+            lrkit.constant(0.05), monitor="val_accuracy", factor=0.5, patience=2, mode=mode
+        )
+        callback.set_model(model)
+        callback.on_train_begin()
+        for epoch, accuracy in enumerate([0.5, 0.6, 0.59, 0.61, 0.6, 0.6]):
+            callback.on_epoch_end(epoch, {"val_accuracy": accuracy})
+        assert callback.scale == expected, mode
+    with pytest.raises(ValueError, match="Pass `mode='max'`"):
+        callback = lk.ReduceOnPlateau(lrkit.constant(0.05), monitor="val_custom")
+        callback.set_model(model)
+        callback.on_train_begin()
+        callback.on_epoch_end(0, {"val_custom": 1.0})
+        callback.on_epoch_end(1, {"val_custom": 1.0})
+    with pytest.warns(UserWarning, match="which is not available"):
+        fit(probe_model(), 1, [lk.ReduceOnPlateau(lrkit.constant(0.05))])
+
+
+def test_plateau_argument_errors() -> None:
+    s = lrkit.constant(0.1)
+    with pytest.raises(ValueError, match=r"Argument `factor` must be in \[0, 1\)"):
+        lk.ReduceOnPlateau(s, factor=1.0)
+    with pytest.raises(ValueError, match="Argument `patience` must be an integer >= 0"):
+        lk.ReduceOnPlateau(s, patience=-1)
+    with pytest.raises(ValueError, match="Argument `mode` must be one of"):
+        lk.ReduceOnPlateau(s, mode="up")
+    with pytest.raises(TypeError, match="the plateau factor would compound"):
+        lk.ReduceOnPlateau(lambda epoch, lr: lr)
+
+
+# -- other hyperparameters ---------------------------------------------------------------
+
+
+def test_adam_beta_1_follows_its_schedule() -> None:
+    """Adam's first moment obeys m' = b m + (1 - b) g with g = -1: b = (m' + 1) / (m + 1)."""
+    model = probe_model()
+    model.compile(keras.optimizers.Adam(learning_rate=0.001, beta_1=0.9), loss="mae")
+    beta_1 = lrkit.linear(start_lr=0.95, end_lr=0.85, decay_steps=2)
+    firsts: list[float] = []
+
+    class FirstMoment(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            firsts.append(float(value(self.model.optimizer._momentums[0])[0, 0]))
+
+    callback = lk.LearningRateScheduler(lrkit.constant(0.001), hyperparameters={"beta_1": beta_1})
+    history = model.fit(
+        X, Y, batch_size=BATCH, epochs=3, verbose=0, callbacks=[callback, FirstMoment()]
+    )
+    m = np.array([0.0, *firsts])
+    used = (m[1:] + 1.0) / (m[:-1] + 1.0)
+    np.testing.assert_allclose(used, beta_1(np.repeat(np.arange(3), STEPS_PER_EPOCH)), rtol=1e-5)
+    np.testing.assert_allclose(history.history["beta_1"], beta_1(np.arange(3)))
+
+
+def test_hyperparameter_errors() -> None:
+    momentum = lrkit.constant(0.9)
+    model = probe_model()  # SGD with momentum=0 keeps no velocity
+    with pytest.raises(ValueError, match="momentum > 0"):
+        fit(model, 1, [lk.LearningRateScheduler(momentum, hyperparameters={"momentum": momentum})])
+    with pytest.raises(ValueError, match="no numeric attribute `beta_1`"):
+        fit(model, 1, [lk.LearningRateScheduler(momentum, hyperparameters={"beta_1": momentum})])
+
+
+# -- the guide's examples ----------------------------------------------------------------
+
+
+def test_keras_guide_examples() -> None:
+    result = doctest.testfile(
+        str(ROOT / "docs" / "keras.md"),
+        module_relative=False,
+        globs={"lrkit": lrkit, "np": np},
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
+    )
+    assert result.attempted > 0 and result.failed == 0
