@@ -7,12 +7,15 @@ schedule (1e-6 relative, plus a few float32 units in the last place of the peak 
 rate is near zero; see ``test_compat.assert_matches_peer``) evaluated two ways:
 
 - the same way, under ``jax.vmap`` in float32: how an optax user runs it;
-- in NumPy float64, except where optax's own float32 arithmetic is off by more than the
-  tolerance: with ``staircase=True`` XLA's division is not correctly rounded (even in float64
-  about 4% of ``(k * T) / T`` land just below ``k``), so optax's staircase can drop one step
-  late (lrkit drops at the exact step in NumPy, and computes the same quotient as optax under
-  JAX); with a cosine ``exponent < 1``, ``c ** exponent`` magnifies the float32 rounding of
-  ``c`` near the cosine's zero far beyond a few units in the last place.
+- in NumPy float64, except with a cosine ``exponent < 1``, where ``c ** exponent`` magnifies
+  optax's float32 rounding of ``c`` near the cosine's zero far beyond a few units in the last
+  place.
+
+One known optax deviation is checked and set aside: with ``staircase=True`` optax computes
+``floor(count / T)`` with XLA's division, which is not correctly rounded (even in float64
+about 4% of ``(k * T) / T`` land just below ``k``), so a drop can come one step late. lrkit
+drops at the exact step in NumPy and under JAX (its core settles the quotient at exact
+multiples).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import pytest
 
 import lrkit
 from lrkit.compat import optax as co
-from test_compat import EPS32, RTOL32, assert_matches_peer
+from test_compat import EPS32, REPORT, RTOL32, assert_matches_peer
 
 jax = pytest.importorskip("jax")
 optax = pytest.importorskip("optax")
@@ -44,23 +47,41 @@ def optax_rates(schedule: Callable[[Any], Any], steps: int = STEPS) -> np.ndarra
     return np.broadcast_to(out, (steps,))  # a constant schedule returns its scalar
 
 
-def well_conditioned_in_float32(kwargs: Any) -> bool:
-    """False for arguments under which optax's float32 value is off by more than a few ulps."""
+def any_argument(kwargs: Any, test: Callable[[dict[str, Any]], bool]) -> bool:
+    """Whether ``test`` holds for any dict of arguments nested in ``kwargs``."""
     if isinstance(kwargs, dict):
-        if kwargs.get("staircase") is True or kwargs.get("exponent", 1.0) < 1.0:
-            return False
-        return all(well_conditioned_in_float32(v) for v in kwargs.values())
+        return test(kwargs) or any(any_argument(v, test) for v in kwargs.values())
     if isinstance(kwargs, list | tuple):
-        return all(well_conditioned_in_float32(v) for v in kwargs)
-    return True
+        return any(any_argument(v, test) for v in kwargs)
+    return False
+
+
+def late_stairs_set_aside(peer: np.ndarray, exact: np.ndarray, what: str) -> np.ndarray:
+    """Steps where optax drops one step late: checked to be exactly that, then set aside.
+
+    At such a step lrkit's rate changes (``exact[k] != exact[k - 1]``) while optax still
+    gives the previous stair, ``exact[k - 1]``; the next step agrees again.
+    """
+    tol = RTOL32 * np.abs(exact) + 4 * EPS32 * np.max(np.abs(exact))
+    off = np.flatnonzero(np.abs(peer - exact) > tol)
+    for k in off:
+        assert k > 0 and exact[k] != exact[k - 1], (what, k)
+        assert abs(peer[k] - exact[k - 1]) <= tol[k - 1], (what, k, peer[k], exact[k - 1])
+    if off.size and REPORT:
+        print(f"\nOPTAX late staircase drop at steps {off.tolist()}: {what}")
+    fixed = peer.copy()
+    fixed[off] = exact[off]
+    return fixed
 
 
 def check(ours: lrkit.Schedule, peer: Callable[[Any], Any], kwargs: Any, what: str) -> None:
     expected = optax_rates(peer)
+    exact = ours(np.arange(STEPS))
+    if any_argument(kwargs, lambda kw: kw.get("staircase") is True):
+        expected = late_stairs_set_aside(expected, exact, what)
     assert_matches_peer(optax_rates(ours), expected, rtol=RTOL32, eps=EPS32, what=what + " jax")
-    if well_conditioned_in_float32(kwargs):
-        ours64 = ours(np.arange(STEPS))
-        assert_matches_peer(ours64, expected, rtol=RTOL32, eps=EPS32, what=what + " numpy")
+    if not any_argument(kwargs, lambda kw: kw.get("exponent", 1.0) < 1.0):
+        assert_matches_peer(exact, expected, rtol=RTOL32, eps=EPS32, what=what + " numpy")
 
 
 def value(rng: random.Random) -> float:

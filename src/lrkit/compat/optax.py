@@ -140,7 +140,7 @@ def _knots(
     bounds: list[float] = []
     values = [init]
     for b, s in sorted(boundaries_and_scales.items()):
-        bounds.append(v.nonnegative(f"boundaries_and_scales key {b!r}", b))
+        bounds.append(c.count(f"boundaries_and_scales key {b!r}", b))
         values.append(values[-1] * v.nonnegative(f"boundaries_and_scales[{b!r}]", s))
     return tuple(bounds), tuple(values)
 

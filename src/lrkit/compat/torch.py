@@ -5,12 +5,13 @@ and returns a plain lrkit schedule: ``schedule(k)`` is the rate PyTorch sets for
 (0-based) ``step()``. Migration is one line::
 
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
-    scheduler = lrkit.torch.LRScheduler(optimizer, lrkit.compat.torch.StepLR(step_size=30))
+    scheduler = lrkit.torch.LRScheduler(optimizer, ct.StepLR(step_size=30), relative=True)
 
 Most PyTorch schedulers multiply each parameter group's initial rate, so their constructors
 here take ``base_lr=1.0``: the default gives that **multiplier** (what a ``LambdaLR`` would
-return, and what :class:`lrkit.torch.LRScheduler` scales by each group's rate);
-``base_lr=0.1`` gives the **absolute** rates of an optimizer built with ``lr=0.1``.
+return, and what :class:`lrkit.torch.LRScheduler` with ``relative=True`` scales by each
+group's initial rate); ``base_lr=0.1`` gives the **absolute** rates of an optimizer built
+with ``lr=0.1`` (for ``LRScheduler``'s default, ``relative=False``).
 Arguments PyTorch gives as absolute rates (``eta_min``) are absolute rates here too, so with
 them pass the optimizer's ``base_lr`` (with the default ``base_lr=1.0``, ``eta_min`` reads as
 a fraction of the base rate). :func:`CyclicLR` and :func:`OneCycleLR` set absolute rates, as in
@@ -367,24 +368,27 @@ def _one_cycle_phases(
             f"Received: total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
         )
     pct = v.number("pct_start", pct_start)
-    # PyTorch ends phase 1 at step pct*T - 1 and the last phase at T - 1 (one step before
-    # lrkit's own onecycle); a first phase of length <= 0 divides by zero there.
-    top = 0.5 if three_phase else 1.0
-    last_length = total + 1 - 2 * pct * total if three_phase else total * (1 - pct)
-    if not (pct * total > 1 and pct < top and last_length > 0):
+    # PyTorch ends phase 1 at step pct*T - 1 (phase 2 at 2*pct*T - 2 with three phases) and the
+    # last phase at T - 1, one step before lrkit's own onecycle. A phase of length <= 0 makes
+    # PyTorch divide by zero or extrapolate, so it is refused.
+    lengths = [pct * total - 1, total * (1 - pct)]
+    if three_phase:
+        lengths = [pct * total - 1, pct * total - 1, total + 1 - 2 * pct * total]
+    if not (0 <= pct <= 1 and min(lengths) > 0):
         raise ValueError(
-            f"Argument `pct_start` must be in (1/total_steps, {top}) so every phase has a "
-            f"positive length (PyTorch divides by zero or extrapolates otherwise). "
-            f"Received: pct_start={pct_start!r}, total_steps={total}"
+            "Argument `pct_start` must be in [0, 1] and leave every phase a positive length "
+            "(PyTorch divides by zero or extrapolates otherwise). "
+            f"Received: pct_start={pct_start!r}, total_steps={total}, three_phase={three_phase}"
         )
     ends = [float(pct * total) - 1]
     if three_phase:
         ends.append(float(2 * pct * total) - 2)
     ends.append(total - 1)
-    initial = c.rate("max_lr", max_lr) / c.positive("div_factor", div_factor)
+    top = c.rate("max_lr", max_lr)
+    initial = top / c.positive("div_factor", div_factor)
     levels = {
         "initial": initial,
-        "max": max_lr,
+        "max": top,
         "min": initial / c.positive("final_div_factor", final_div_factor),
     }
     return ends, c.choice("anneal_strategy", anneal_strategy, ("cos", "linear")), levels

@@ -6,8 +6,8 @@ optimizer (and ``last_epoch``), and returns an lrkit schedule. transformers' sch
 gives the multiplier, ``base_lr=<the optimizer's lr>`` the absolute rates. Migration::
 
     sched = transformers.get_scheduler("cosine", opt, num_warmup_steps=100, num_training_steps=1000)
-    sched = lrkit.torch.LRScheduler(opt, lrkit.compat.transformers.get_scheduler(
-        "cosine", num_warmup_steps=100, num_training_steps=1000))
+    sched = lrkit.torch.LRScheduler(opt, ch.get_scheduler(
+        "cosine", num_warmup_steps=100, num_training_steps=1000), relative=True)
 
 Where transformers reads the optimizer's rate (``polynomial``'s ``lr_end``, ``min_lr``), give
 ``base_lr`` as that rate. ``schedule(k)`` is the multiplier (times ``base_lr``) transformers
