@@ -25,7 +25,6 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
-from lrkit.spec import SpecError, parse
 from lrkit.schedules import (
     Constant,
     ConstantThenExponentialDecay,
@@ -50,6 +49,7 @@ from lrkit.schedules import (
     TimeBasedDecay,
     WarmupStableDecay,
 )
+from lrkit.spec import SpecError, parse
 
 __version__ = "0.1.0"
 
@@ -116,8 +116,8 @@ __all__ = [
     "Restarts",
     "Scale",
     "Schedule",
-    "SpecError",
     "Shift",
+    "SpecError",
     "Staircase",
     "Step",
     "Stretch",
