@@ -37,9 +37,11 @@ def test_backend_is_the_requested_one() -> None:
     assert keras.backend.backend() == os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
-def value(x: Any) -> Any:
-    """A Keras variable or tensor as NumPy."""
-    return keras.ops.convert_to_numpy(x.value if isinstance(x, keras.Variable) else x)
+def value(x: Any) -> np.ndarray:
+    """A Keras variable or tensor of any backend as NumPy."""
+    x = x.value if isinstance(x, keras.Variable) else x
+    x = x.detach() if hasattr(x, "detach") else x  # torch
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x)
 
 
 class Probe(keras.callbacks.Callback):  # type: ignore[misc]

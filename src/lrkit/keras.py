@@ -189,9 +189,9 @@ def _number(value: Any) -> float | None:
     if is_real_number(value):
         return float(value)
     if isinstance(value, np.ndarray) or keras.ops.is_tensor(value):
-        array = np.asarray(keras.ops.convert_to_numpy(value))
-        if array.shape == () and array.dtype.kind in "iuf":
-            return float(array)
+        kind = keras.backend.standardize_dtype(value.dtype)
+        if tuple(value.shape) == () and kind.startswith(("float", "int", "uint", "bfloat")):
+            return _float(value)
     return None
 
 
@@ -217,7 +217,9 @@ def _float(x: Any) -> float:
     """A scalar tensor or Keras variable as a Python float."""
     if isinstance(x, keras.Variable):
         x = x.value
-    return float(keras.ops.convert_to_numpy(x))
+    if hasattr(x, "detach"):  # a torch tensor that requires grad warns on float()
+        x = x.detach()
+    return float(x)
 
 
 def _iterations(optimizer: Any) -> int:
