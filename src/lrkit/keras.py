@@ -297,7 +297,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
                 "optimizer steps is updated before every batch. Received: per_batch=False"
             )
         if steps_per_epoch is not None:
-            steps_per_epoch = int(v.positive("steps_per_epoch", steps_per_epoch))
+            steps_per_epoch = _count("steps_per_epoch", steps_per_epoch, minimum=1)
         self.steps_per_epoch = steps_per_epoch
         self.hyperparameters = _hyperparameters(hyperparameters)
         self._steps: int | None = None
@@ -640,7 +640,9 @@ def _metrics(model: Any) -> list[Any]:
     return out
 
 
-def _count(name: str, value: Any) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"Argument `{name}` must be an integer >= 0. Received: {name}={value!r}")
+def _count(name: str, value: Any, minimum: int = 0) -> int:
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
+        raise ValueError(
+            f"Argument `{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
+        )
     return int(value)
