@@ -122,6 +122,28 @@ def test_in_graph_schedule_in_epochs() -> None:
     assert_rates(probe.used, s(np.arange(4 * STEPS_PER_EPOCH) / STEPS_PER_EPOCH))
 
 
+def compiled(fn: Any) -> Any:
+    """``fn`` compiled the way the backend compiles a train step (XLA for JAX)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True)
+    return fn
+
+
+def test_in_graph_epochs_start_on_whole_numbers() -> None:
+    s = lrkit.multistep(start_lr=0.1, milestones=[1, 2, 3], gamma=0.5)  # in epochs
+    f = compiled(lk.schedule(s, steps_per_epoch=41))
+    steps = np.array([0, 40, 41, 81, 82, 122, 123])
+    got = [float(value(f(np.int64(k)))) for k in steps]
+    assert_rates(got, s(steps / 41))
+
+
 def test_callback_per_epoch() -> None:
     s = lrkit.exponential_decay(start_lr=0.1, exp_decay=0.5)
     probe = fit(probe_model(), 3, [lk.LearningRateScheduler(s)])

@@ -122,9 +122,18 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         self._ops = KerasOps()
 
     def __call__(self, step: Any) -> Any:
-        t = keras.ops.cast(step, "float32")
-        if self.steps_per_epoch is not None:
-            t = t / self.steps_per_epoch
+        per_epoch = self.steps_per_epoch
+        if per_epoch is None:
+            t = keras.ops.cast(step, "float32")
+        elif float(per_epoch).is_integer():
+            # Whole epochs by integer division, so every epoch starts exactly on a whole number:
+            # XLA computes step / n as step * float32(1 / n), and 41 * (1 / 41) < 1.
+            n = int(per_epoch)
+            epochs = keras.ops.floor_divide(step, n)
+            within = keras.ops.cast(step - epochs * n, "float32") / n
+            t = keras.ops.cast(epochs, "float32") + within
+        else:
+            t = keras.ops.cast(step, "float32") / per_epoch
         return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
 
     def get_config(self) -> Config:
