@@ -22,6 +22,8 @@ lint: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest
+	KERAS_BACKEND=jax $(VENV)/bin/pytest tests/test_keras_backends.py
+	KERAS_BACKEND=torch $(VENV)/bin/pytest tests/test_keras_backends.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
 demo: $(STAMP)

@@ -70,3 +70,13 @@ def test_huge_int_steps_stay_finite() -> None:
     big = [0, 2**31 - 1, 10**12, 2**62]
     assert torch.isfinite(s(torch.tensor(big))).all()
     assert np.isfinite(s(np.array(big))).all()
+
+
+def test_whole_epochs_exact_under_xla() -> None:
+    # XLA divides t / k as t * (1/k): stretch must still start epoch n exactly at t = n k.
+    jax = pytest.importorskip("jax")
+    s = lrkit.stretch(lrkit.multistep(0.1, [1, 2, 3], gamma=0.5), 41)
+    steps = np.arange(0, 41 * 5, dtype=np.int32)
+    got = np.asarray(jax.jit(jax.vmap(s))(jax.numpy.asarray(steps)))
+    expected = [0.1 * 0.5 ** min(k // 41, 3) for k in steps]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)

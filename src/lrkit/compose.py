@@ -524,7 +524,10 @@ class Stretch(Schedule, name="stretch"):
         self._set("factor", v.positive("factor", self.factor))
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        return self.schedule._f(t / self.factor, ops)
+        # Whole units first, then the remainder: t / k alone can land just below a whole
+        # number at t = n k under XLA (t * (1/k)), and a step at that epoch would come late.
+        whole = ops.floor_div(t, self.factor)
+        return self.schedule._f(whole + (t - whole * self.factor) / self.factor, ops)
 
     @property
     def duration(self) -> float | None:
