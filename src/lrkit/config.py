@@ -6,17 +6,22 @@ composites. ``from_config(s.to_config()) == s`` for every schedule in the catalo
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrkit._core import Schedule, from_config
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# json and pathlib are imported where used: `import lrkit` stays at NumPy's cost.
 
 __all__ = ["dumps", "from_config", "load", "loads", "save"]
 
 
 def dumps(schedule: Schedule, format: str = "json") -> str:
     """The config of ``schedule`` as JSON (default) or YAML text."""
+    import json
+
     config = schedule.to_config()
     if format == "json":
         return json.dumps(config, indent=2, allow_nan=False) + "\n"
@@ -27,6 +32,8 @@ def dumps(schedule: Schedule, format: str = "json") -> str:
 
 def loads(text: str, format: str = "json") -> Schedule:
     """A schedule from JSON or YAML text (YAML is read with ``safe_load``: data only)."""
+    import json
+
     if format == "json":
         data: Any = json.loads(text)
     elif format == "yaml":
@@ -42,12 +49,16 @@ def _format_of(path: Path) -> str:
 
 def save(schedule: Schedule, path: str | Path) -> None:
     """Write the config of ``schedule`` to a ``.json`` or ``.yaml``/``.yml`` file."""
+    from pathlib import Path
+
     p = Path(path)
     p.write_text(dumps(schedule, _format_of(p)), encoding="utf-8")
 
 
 def load(path: str | Path) -> Schedule:
     """Read a schedule from a ``.json`` or ``.yaml``/``.yml`` file written by :func:`save`."""
+    from pathlib import Path
+
     p = Path(path)
     return loads(p.read_text(encoding="utf-8"), _format_of(p))
 

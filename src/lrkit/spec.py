@@ -30,7 +30,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import re
 from collections.abc import Iterator
@@ -520,6 +519,8 @@ def _unknown_name(name: str, attribute: bool) -> str:
     if name == "lrkit" and attribute:
         return "write catalogue names without the 'lrkit.' prefix, e.g. cosine(...)"
     message = f"unknown schedule {name!r}"
+    import difflib  # only for an error message; keeps `import lrkit` light
+
     close = difflib.get_close_matches(name, [*REGISTRY, *_CONSTANTS], n=1)
     if close:
         message += f"; did you mean {close[0]!r}?"
