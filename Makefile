@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints-test.txt | cksum | cut -d' ' -f1)
 PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check -c constraints-test.txt
 
-.PHONY: install test lint demo docs clean
+.PHONY: install test lint demo data clean
 
 $(STAMP): pyproject.toml constraints-test.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,7 +26,17 @@ test: lint
 	KERAS_BACKEND=torch $(VENV)/bin/pytest tests/test_keras_backends.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
-demo: $(STAMP)
+# Real Fashion-MNIST for the demo and the tests, from Debian's package (offline, MIT licence),
+# when running as root on Debian/Ubuntu; otherwise lrkit falls back to scikit-learn's digits.
+data:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then \
+	  apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null) || \
+	  echo "note: dataset-fashion-mnist not installed; the demo uses scikit-learn's digits"; \
+	fi
+
+demo: $(STAMP) data
 	$(VENV)/bin/lrkit demo
 
 clean:

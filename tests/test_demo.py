@@ -195,14 +195,14 @@ def test_demo_with_torch(
     out = tmp_path / "out"
     status = demo.main(
         ["--framework", "torch", "--epochs", "2", "--data", str(no_fashion_mnist), "--out",
-         str(out), "--schedules", "constant", "onecycle", "cosine(0.05, 2)", "--update", "epoch"]
+         str(out), "--schedules", "constant", "onecycle", "cosine(0.05, 2)", "--update", "step"]
     )  # fmt: skip
     assert status == 0
     rows = parse_table(capsys.readouterr().out)
     assert [r["schedule"] for r in rows] == ["constant", "onecycle", "cosine(0.05, 2)"]
     assert all(float(r["final test acc"].rstrip("%")) > 50 for r in rows)
     report = (out / "report.md").read_text()
-    assert "--framework torch --update epoch" in report  # the command that repeats the run
+    assert "--framework torch --update step" in report  # the command that repeats the run
     assert "--schedules constant onecycle 'cosine(0.05, 2)'" in report
     assert (out / "accuracy.png").exists() and (out / "schedules.png").exists()
 
