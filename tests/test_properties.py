@@ -175,3 +175,42 @@ def test_large_arrays_equal_unchunked(s: lrkit.Schedule, layout: str) -> None:
         core._CHUNK = big
     assert chunked.shape == t.shape and chunked.dtype == whole.dtype == t.dtype
     np.testing.assert_array_equal(chunked, whole)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(schedules)
+def test_threaded_evaluation_equals_one_thread(s: lrkit.Schedule) -> None:
+    import lrkit._core as core
+
+    t = np.linspace(0, 5000, 4 * core._CHUNK + 3)
+    saved = core._THREADED, core._threads_for
+    try:
+        core._THREADED = 1
+        core._threads_for = lambda n: 3  # three threads, whatever the machine
+        threaded = s(t)
+        core._threads_for = lambda n: 1
+        single = s(t)
+    finally:
+        core._THREADED, core._threads_for = saved
+    np.testing.assert_array_equal(threaded, single)
+
+
+def test_plain_functions_are_never_called_from_threads() -> None:
+    import threading
+
+    import lrkit._core as core
+
+    seen: set[int] = set()
+
+    def fn(epoch: float) -> float:
+        seen.add(threading.get_ident())
+        return 0.1
+
+    s = lrkit.warmup(lrkit.as_schedule(fn), 5)
+    saved = core._threads_for
+    try:
+        core._threads_for = lambda n: 4
+        s(np.arange(3 * core._CHUNK))
+    finally:
+        core._threads_for = saved
+    assert seen == {threading.get_ident()}

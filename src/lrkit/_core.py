@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import os
+import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar
@@ -24,6 +26,19 @@ Config = dict[str, Any]
 
 #: Array size above which NumPy evaluation goes chunk by chunk (see ``Schedule._chunked``).
 _CHUNK = 1 << 14
+#: Array size from which the chunks are shared between threads.
+_THREADED = 1 << 20
+
+
+def _threads_for(n: int) -> int:
+    """Threads for an array of ``n`` values: the cores this process may use, at most one per
+    half-million values; ``LRKIT_NUM_THREADS`` caps it (1 turns threading off)."""
+    if n < _THREADED:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cap = os.environ.get("LRKIT_NUM_THREADS", "")
+    limit = int(cap) if cap.isdigit() and int(cap) > 0 else (cores or 1)
+    return max(1, min(limit, n // (1 << 19)))
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -84,12 +99,40 @@ class Schedule:
     def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
         """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in
         cache, and a chunk that lies inside one phase of a composite computes that phase only.
+        Very large arrays are split between threads (NumPy releases the GIL in its loops);
+        every value is computed exactly as on one thread.
         """
         out = np.empty(x.shape, dtype=x.dtype)
         src, dst = x.reshape(-1), out.reshape(-1)
-        for i in range(0, src.size, _CHUNK):
-            dst[i : i + _CHUNK] = self._f(np.maximum(src[i : i + _CHUNK], 0.0), ops)
+
+        def work(lo: int, hi: int) -> None:
+            with np.errstate(all="ignore"):  # errstate is per thread
+                for i in range(lo, hi, _CHUNK):
+                    j = min(i + _CHUNK, hi)
+                    dst[i:j] = self._f(np.maximum(src[i:j], 0.0), ops)
+
+        n = src.size
+        workers = _threads_for(n) if self._thread_safe() else 1
+        if workers == 1:
+            work(0, n)
+            return out
+        per = -(-n // workers // _CHUNK) * _CHUNK
+        threads = [
+            threading.Thread(target=work, args=(lo, min(lo + per, n))) for lo in range(0, n, per)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return out
+
+    def _thread_safe(self) -> bool:
+        """Pure lrkit formulas only: a wrapped user function is never called from a thread."""
+        for value in self.params().values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Schedule) and not item._thread_safe():
+                    return False
+        return True
 
     def evaluate(self, t: Array, ops: Ops) -> Array:
         """Evaluate on ``t`` (already float, ``>= 0``) with an explicit namespace (adapters)."""
@@ -291,6 +334,9 @@ class FunctionSchedule(Schedule):
             f"{self!r} wraps a Python function, which cannot run on a tensor; "
             "build the schedule from lrkit's catalogue to use it in-graph"
         )
+
+    def _thread_safe(self) -> bool:
+        return False
 
     def to_config(self) -> Config:
         raise TypeError(

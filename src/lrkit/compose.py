@@ -88,7 +88,9 @@ class Join(Schedule, name="join"):
         if span is not None:  # concrete values: compute only the phases they reach
             first = bisect.bisect_right(self.boundaries, span[0])
             last = bisect.bisect_right(self.boundaries, span[1])
-        out = self.schedules[last]._f(t if last == 0 else ops.maximum(t - starts[last], 0.0), ops)
+        if first == last:  # all in one phase: its local time is never negative
+            return self.schedules[last]._f(t - starts[last] if last else t, ops)
+        out = self.schedules[last]._f(ops.maximum(t - starts[last], 0.0), ops)
         for i in range(last - 1, first - 1, -1):
             local = t if i == 0 else ops.maximum(t - starts[i], 0.0)
             out = ops.where(t < self.boundaries[i], self.schedules[i]._f(local, ops), out)

@@ -24,8 +24,9 @@ The rate is set at each epoch's start by the drop-in callback
 :class:`lrkit.keras.LearningRateScheduler`, exactly as in the seed (``--update epoch``, the
 default). ``--update step`` sets it before every update instead (``t = step /
 steps_per_epoch`` epochs, computed inside Keras' train step by :func:`lrkit.keras.schedule`),
-as the training benchmark does: on short budgets that is worth a few tenths of a point. ``--framework torch`` runs
-the same experiment in a plain PyTorch loop driven by :class:`lrkit.torch.LRScheduler`.
+as the training benchmark does: on short budgets that is worth a few tenths of a point.
+``--framework torch`` runs the same experiment in a plain PyTorch loop driven by
+:class:`lrkit.torch.LRScheduler`.
 
 Progress bars go to standard error; the table (Markdown) to standard output.
 """

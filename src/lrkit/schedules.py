@@ -610,7 +610,8 @@ class Cosine(Schedule, name="cosine"):
                 self.end_lr + (self.start_lr - self.end_lr) * (0.5 * one_plus_cos) ** self.exponent
             )
         # (a - b) * 0.5 * (1 + cos) is exact to reorder (halving is exact): one op fewer.
-        return self.end_lr + (0.5 * (self.start_lr - self.end_lr)) * one_plus_cos
+        out = (0.5 * (self.start_lr - self.end_lr)) * one_plus_cos
+        return out + self.end_lr if self.end_lr else out
 
     @property
     def duration(self) -> float | None:
