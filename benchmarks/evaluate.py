@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -103,13 +104,21 @@ def main() -> None:
     for name, case in schedules.items():
         s, fused = case["lrkit"], case["fused"]
         np.testing.assert_allclose(s(t[:: N // 1000]), fused(t[:: N // 1000]), rtol=1e-9)
-        # (a) and (b), interleaved so that both see the same machine
-        ta, tb = [], []
+        # (a) and (b), interleaved so that both see the same machine; (a) also on one thread
+        ta, ta1, tb = [], [], []
         for _ in range(args.repeat):
             ta.append(best_time(lambda s=s: s(t), 1))
+            os.environ["LRKIT_NUM_THREADS"] = "1"
+            ta1.append(best_time(lambda s=s: s(t), 1))
+            del os.environ["LRKIT_NUM_THREADS"]
             tb.append(best_time(lambda f=fused: f(t), 1))
         base = min(tb) / N
-        row = {"schedule": name, "fused NumPy": base, "lrkit NumPy": min(ta) / N}
+        row = {
+            "schedule": name,
+            "fused NumPy": base,
+            "lrkit NumPy": min(ta) / N,
+            "lrkit NumPy, 1 thread": min(ta1) / N,
+        }
         row.update(jax_times(name, s, N, args.repeat))
         row.update(per_point_times(name, N, W, P, args.repeat))
         rows.append(row)
@@ -258,7 +267,10 @@ def report(rows: list[dict[str, Any]], imports: dict[str, float], N: int, args: 
         "Nanoseconds per point (best of the interleaved repetitions) and, in brackets, the "
         "ratio to the hand-fused NumPy expression measured in the same run. NumPy and JAX "
         f"methods evaluate {N:,} points; PyTorch (stepping its scheduler) and lrsched "
-        "(one Python call per point) evaluate the first 200,000.",
+        "(one Python call per point) evaluate the first 200,000. lrkit's NumPy call shares "
+        "arrays of a million values or more between the cores it may use (here "
+        f"{len(os.sched_getaffinity(0))}); the `1 thread` column is the same call with "
+        "`LRKIT_NUM_THREADS=1`. The other NumPy expressions run on one thread, as NumPy does.",
         "",
         "| schedule | " + " | ".join(methods) + " |",
         "|---" * (len(methods) + 1) + "|",
@@ -271,13 +283,14 @@ def report(rows: list[dict[str, Any]], imports: dict[str, float], N: int, args: 
         "",
         "Speed-ups that the targets name:",
         "",
-        "| schedule | lrkit NumPy vs fused | lrkit jit vs optax jit | lrkit NumPy vs lrsched "
-        "| lrkit NumPy vs PyTorch stepped |",
+        "| schedule | lrkit NumPy vs fused (1 thread) | lrkit jit vs optax jit "
+        "| lrkit NumPy vs lrsched | lrkit NumPy vs PyTorch stepped |",
         "|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row['schedule']} | {row['lrkit NumPy'] / row['fused NumPy']:.2f}x time "
+            f"({row['lrkit NumPy, 1 thread'] / row['fused NumPy']:.2f}x) "
             f"| {row['lrkit jax.jit'] / row['optax jax.jit']:.2f}x time "
             f"| {row['lrsched'] / row['lrkit NumPy']:.0f}x faster "
             f"| {row['PyTorch stepped'] / row['lrkit NumPy']:.0f}x faster |"
