@@ -4,7 +4,7 @@
     python examples/seed_chart.py chart.svg --epochs 100 --log
 
 Before drawing, the script checks that lrkit's five give exactly the rates of the seed's own
-functions (copied below as the seed wrote them) at every epoch shown. The same chart from the
+functions (in ``seed.py``, as the seed wrote them) at every epoch shown. The same chart from the
 shell, in one line:
 
     lrkit plot "constant(start_lr=0.001)" "time_based_decay(start_lr=0.001, decay=0.1)" \\
@@ -20,109 +20,18 @@ shell, in one line:
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
+from seed import SCHEDULES  # examples/seed.py: the seed's functions and lrkit's five
 
 import lrkit
 import lrkit.plot
-
-# -- the seed's functions, as the seed wrote them (with its parameters) -----------------------
-
-
-def seed_constant(epoch):
-    start_lr = 0.001
-    return start_lr
-
-
-def seed_time_based_decay(epoch):
-    start_lr = 0.001
-    decay = 0.1
-    previous_lr = 1
-
-    def lr(epoch, start_lr, decay):
-        nonlocal previous_lr
-        previous_lr *= start_lr / (1.0 + decay * epoch)
-        return previous_lr
-
-    return lr(epoch, start_lr, decay)
-
-
-def seed_exponential_decay(epoch):
-    start_lr = 0.001
-    exp_decay = 0.1
-
-    def lr(epoch, start_lr, exp_decay):
-        return start_lr * math.exp(-exp_decay * epoch)
-
-    return lr(epoch, start_lr, exp_decay)
-
-
-def seed_constant_then_exponential_decay(epoch):
-    start_lr = 0.001
-    rampup_epochs = 10
-    exp_decay = 0.1
-
-    def lr(epoch, start_lr, rampup_epochs, exp_decay):
-        if epoch < rampup_epochs:
-            return start_lr
-        else:
-            return start_lr * math.exp(-exp_decay * epoch)
-
-    return lr(epoch, start_lr, rampup_epochs, exp_decay)
-
-
-def seed_one_cycle(epoch):
-    start_lr = 0.0001
-    min_lr = 0.00001
-    max_lr = 0.001
-    rampup_epochs = 10
-    sustain_epochs = 0
-    exp_decay = 0.8
-
-    def lr(epoch, start_lr, min_lr, max_lr, rampup_epochs, sustain_epochs, exp_decay):
-        if epoch < rampup_epochs:
-            lr = (max_lr - start_lr) / rampup_epochs * epoch + start_lr
-        elif epoch < rampup_epochs + sustain_epochs:
-            lr = max_lr
-        else:
-            lr = (max_lr - min_lr) * exp_decay ** (epoch - rampup_epochs - sustain_epochs) + min_lr
-        return lr
-
-    return lr(epoch, start_lr, min_lr, max_lr, rampup_epochs, sustain_epochs, exp_decay)
-
-
-# -- the same five in lrkit -------------------------------------------------------------------
-
-SCHEDULES = {
-    "Constant": lrkit.constant(start_lr=0.001),
-    "Time-based decay": lrkit.time_based_decay(start_lr=0.001, decay=0.1),
-    "Exponential decay": lrkit.exponential_decay(start_lr=0.001, exp_decay=0.1),
-    "Constant then exponential decay": lrkit.constant_then_exponential_decay(
-        start_lr=0.001, rampup_epochs=10, exp_decay=0.1
-    ),
-    "One cycle": lrkit.one_cycle(
-        start_lr=0.0001,
-        min_lr=0.00001,
-        max_lr=0.001,
-        rampup_epochs=10,
-        sustain_epochs=0,
-        exp_decay=0.8,
-    ),
-}
-SEED_FUNCTIONS = [
-    seed_constant,
-    seed_time_based_decay,
-    seed_exponential_decay,
-    seed_constant_then_exponential_decay,
-    seed_one_cycle,
-]
 
 
 def check_against_seed(epochs: int) -> None:
     """Raise if any of lrkit's five differs from the seed's function at an epoch shown."""
     t = np.arange(epochs)
-    for (name, schedule), seed in zip(SCHEDULES.items(), SEED_FUNCTIONS, strict=True):
+    for name, (schedule, seed) in SCHEDULES.items():
         ours = schedule(t)
         theirs = np.array([seed(int(e)) for e in t])
         if not np.allclose(ours, theirs, rtol=1e-12, atol=0.0):
@@ -140,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_against_seed(args.epochs)
     path = lrkit.plot.save(
-        SCHEDULES, args.output, epochs=args.epochs, log=args.log, title="The seed's five schedules"
+        {name: schedule for name, (schedule, _) in SCHEDULES.items()},
+        args.output,
+        epochs=args.epochs,
+        log=args.log,
+        title="The seed's five schedules",
     )
     print(f"wrote {path} (lrkit's five equal the seed's functions at epochs 0..{args.epochs - 1})")
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -21,12 +23,16 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "keras_seed.py"
 
 
 @pytest.fixture(scope="module")
-def example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("keras_seed", EXAMPLE)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def example() -> Iterator[ModuleType]:
+    sys.path.insert(0, str(EXAMPLE.parent))  # the example imports its sibling seed.py
+    try:
+        spec = importlib.util.spec_from_file_location("keras_seed", EXAMPLE)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(EXAMPLE.parent))
 
 
 def test_seed_walkthrough_trains_five_models_with_the_seeds_rates(example: ModuleType) -> None:
@@ -54,7 +60,8 @@ def test_seed_walkthrough_trains_five_models_with_the_seeds_rates(example: Modul
 def test_seed_walkthrough_detects_a_wrong_schedule(
     example: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    wrong = {"Constant": (lrkit.constant(start_lr=0.002), example.seed_constant)}
+    seed_constant = example.SCHEDULES["Constant"][1]
+    wrong = {"Constant": (lrkit.constant(start_lr=0.002), seed_constant)}
     monkeypatch.setattr(example, "SCHEDULES", wrong)
     with pytest.raises(RuntimeError, match="differ from the seed's"):
         example.main(epochs=1, samples=64, verbose=0)

@@ -181,7 +181,8 @@ def test_the_curve_is_drawn_where_the_values_are(tmp_path: Path) -> None:
     assert rows[cols <= cols.min() + 3].mean() < rows[cols >= cols.max() - 3].mean()
 
 
-def test_seed_chart_example_writes_a_png(tmp_path: Path) -> None:
+def test_seed_chart_example_writes_a_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))  # for examples/seed.py
     example = runpy.run_path(str(ROOT / "examples" / "seed_chart.py"))
     out = tmp_path / "seed.png"
     assert example["main"]([str(out), "--epochs", "50"]) == 0
