@@ -56,6 +56,22 @@ def test_page_examples_run(page: str) -> None:
     assert result.failed == 0
 
 
+#: Framework guides whose examples pytest collects itself (they are in `testpaths`, with
+#: `--doctest-glob='*.md'`); keras.md runs in test_keras.py, which sets Keras up for it.
+GUIDES = ("torch.md", "jax.md", "compat.md")
+
+
+def test_every_page_with_examples_is_run() -> None:
+    with_examples = {p.name for p in DOCS.glob("*.md") if ">>> " in p.read_text()}
+    assert with_examples <= {*PAGES, *GUIDES, "keras.md"}
+    testpaths = next(
+        line
+        for line in (ROOT / "pyproject.toml").read_text().splitlines()
+        if line.startswith("testpaths")
+    )
+    assert all(f'"docs/{page}"' in testpaths for page in GUIDES)
+
+
 def test_nav_lists_every_page() -> None:
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
     listed: list[str] = []
@@ -71,7 +87,7 @@ def test_nav_lists_every_page() -> None:
             listed.append(items)
 
     walk(config["nav"])
-    for page in [*PAGES, "gallery.md", "keras.md", "torch.md", "jax.md", "compat.md"]:
+    for page in [*PAGES, "gallery.md", "keras.md", "torch.md", "jax.md", "compat.md", "demo.md"]:
         assert page in listed
     for page in listed:
         if page in PAGES or page.startswith("api/"):
