@@ -298,8 +298,11 @@ class Compound(Schedule):
 class FunctionSchedule(Schedule):
     """A plain user function ``f(epoch) -> lr`` in the seed's style, accepted as a schedule.
 
-    It is **scalar-only**: it is called once per value with a Python number (an ``int`` when
-    the time is whole, as Keras passes epochs). A NumPy array is evaluated element by element
+    The adapters and the combinators wrap a bare function themselves, so
+    ``lrkit.warmup(schedule_fn, steps=5)`` or ``LearningRateScheduler(schedule_fn)`` work as
+    they are. It is **scalar-only**: it is called once per value with a Python number (an
+    ``int`` when the time is whole, as Keras passes epochs). A NumPy array is evaluated element
+    by element
     in a Python loop (slow, but plots work); JAX, PyTorch and TensorFlow tensors raise
     ``TypeError`` since a Python function cannot be traced. It has no config: rewrite it with
     catalogue schedules to save it, plot it in-graph, or use it on a tensor.

@@ -20,18 +20,21 @@ from collections.abc import Sequence
 import numpy as np
 
 from lrkit import _validate as v
-from lrkit._core import Compound, Schedule
+from lrkit._core import Compound, FunctionSchedule, Schedule
 from lrkit._ops import Array, Ops
 from lrkit.schedules import Cosine, Exponential, Linear
 
 
 def _schedule(name: str, value: object) -> Schedule:
-    if not isinstance(value, Schedule):
-        raise TypeError(
-            f"Argument `{name}` must be an lrkit schedule. Received: {name}={value!r} "
-            f"of type {type(value).__name__}"
-        )
-    return value
+    """A schedule, or a plain function ``f(epoch)`` wrapped as one (scalar-only, no config)."""
+    if isinstance(value, Schedule):
+        return value
+    if callable(value) and not isinstance(value, type):
+        return FunctionSchedule(value)
+    raise TypeError(
+        f"Argument `{name}` must be an lrkit schedule or a function of the epoch. "
+        f"Received: {name}={value!r} of type {type(value).__name__}"
+    )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -149,8 +152,8 @@ def sequence(*schedules: Schedule) -> Schedule:
     phases: list[Schedule] = []
     bounds: list[float] = []
     t: float = 0  # stays an int while the durations are ints, for a tidy repr
-    for i, s in enumerate(schedules):
-        _schedule(f"schedules[{i}]", s)
+    for i, given in enumerate(schedules):
+        s = _schedule(f"schedules[{i}]", given)
         if phases:
             bounds.append(t)
         parts = s.schedules if isinstance(s, Join) else (s,)
@@ -196,7 +199,7 @@ class Warmup(Compound, name="warmup"):
     start_lr: float = 0.0
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        self._set("schedule", _schedule("schedule", self.schedule))
         self._set("steps", v.nonnegative("steps", self.steps))
         self._set("shape", v.choice("shape", self.shape, ("linear", "cosine", "exponential")))
         self._set("start_lr", v.nonnegative("start_lr", self.start_lr))
@@ -254,7 +257,7 @@ class Restarts(Schedule, name="restarts"):
     amplitude_mul: float = 1.0
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        self._set("schedule", _schedule("schedule", self.schedule))
         self._set("period", v.positive("period", self.period))
         self._set("period_mul", v.number("period_mul", self.period_mul))
         if self.period_mul < 1:
@@ -329,7 +332,7 @@ class Scale(Schedule, name="scale"):
     factor: float
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        self._set("schedule", _schedule("schedule", self.schedule))
         self._set("factor", v.nonnegative("factor", self.factor))
 
     def _f(self, t: Array, ops: Ops) -> Array:
@@ -348,8 +351,8 @@ class _Pair(Schedule):
     b: Schedule
 
     def __post_init__(self) -> None:
-        _schedule("a", self.a)
-        _schedule("b", self.b)
+        self._set("a", _schedule("a", self.a))
+        self._set("b", _schedule("b", self.b))
 
     @property
     def duration(self) -> float | None:
@@ -413,7 +416,7 @@ class Clip(Schedule, name="clip"):
     max_lr: float | None = None
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        self._set("schedule", _schedule("schedule", self.schedule))
         if self.min_lr is None and self.max_lr is None:
             raise ValueError("Arguments `min_lr` and `max_lr` are both None: give at least one.")
         if self.min_lr is not None:
@@ -456,7 +459,7 @@ class Shift(Schedule, name="shift"):
     delay: float
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        self._set("schedule", _schedule("schedule", self.schedule))
         self._set("delay", v.number("delay", self.delay))
 
     def _f(self, t: Array, ops: Ops) -> Array:
@@ -488,7 +491,7 @@ class Staircase(Schedule, name="staircase"):
     step_size: float
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        self._set("schedule", _schedule("schedule", self.schedule))
         self._set("step_size", v.positive("step_size", self.step_size))
 
     def _f(self, t: Array, ops: Ops) -> Array:
@@ -522,7 +525,7 @@ class Stretch(Schedule, name="stretch"):
     factor: float
 
     def __post_init__(self) -> None:
-        _schedule("schedule", self.schedule)
+        self._set("schedule", _schedule("schedule", self.schedule))
         self._set("factor", v.positive("factor", self.factor))
 
     def _f(self, t: Array, ops: Ops) -> Array:
