@@ -203,32 +203,19 @@ def whole_periods(name: str, period: int) -> lrkit.Schedule:
     }[name]()
 
 
+WHOLE_PERIOD_NAMES = (
+    "step",
+    "staircase",
+    "polynomial",
+    "restarts",
+    "inverse_time",
+    "exponential",
+    "cosine_restarts",
+)
 # Periods whose reciprocal is inexact in float32 (x64 off) or float64 (x64 on).
 WHOLE_PERIOD_CASES = [
-    *[
-        (name, False, 30 if name == "polynomial" else 41)
-        for name in (
-            "step",
-            "staircase",
-            "polynomial",
-            "restarts",
-            "inverse_time",
-            "exponential",
-            "cosine_restarts",
-        )
-    ],
-    *[
-        (name, True, 75 if name == "polynomial" else 49)
-        for name in (
-            "step",
-            "staircase",
-            "polynomial",
-            "restarts",
-            "inverse_time",
-            "exponential",
-            "cosine_restarts",
-        )
-    ],
+    *[(name, False, 30 if name == "polynomial" else 41) for name in WHOLE_PERIOD_NAMES],
+    *[(name, True, 75 if name == "polynomial" else 49) for name in WHOLE_PERIOD_NAMES],
 ]
 
 

@@ -48,6 +48,7 @@ from lrkit.schedules import (
     PiecewiseConstant,
     Polynomial,
     Step,
+    anneal,
 )
 
 __all__ = [
@@ -399,7 +400,7 @@ def _anneal_join(ends: list[float], shape: str, levels: Sequence[float]) -> Sche
     start = 0.0
     for end, a, b in zip(ends, levels[:-1], levels[1:], strict=True):
         length = end - start
-        phases.append(Cosine(a, length, b) if shape == "cos" else Linear(a, b, length))
+        phases.append(anneal(shape, a, b, length))
         start = end
     return Join(tuple(phases), tuple(ends[:-1]))
 
