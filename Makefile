@@ -20,6 +20,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy src
 
+# The gate is deterministic: Hypothesis draws the same examples on every run (tests/conftest.py).
+test: export HYPOTHESIS_PROFILE = ci
 test: lint
 	$(VENV)/bin/pytest
 	KERAS_BACKEND=jax $(VENV)/bin/pytest tests/test_keras_backends.py

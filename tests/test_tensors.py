@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 import lrkit
 from strategies import schedules
 
 T = np.array([0, 1, 2, 5, 9, 10, 11, 17, 50, 99, 100, 101, 333, 1000, 12345], dtype=np.float64)
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+# Found by CI: the staircase lands exactly on a restart, which float32 used to miss.
+ON_A_RESTART = lrkit.staircase(lrkit.cosine_restarts(1.0, 42, t_mul=2.75), step_size=21)
 
 
 def close32(got: np.ndarray, s: lrkit.Schedule) -> None:
@@ -30,6 +32,7 @@ def close32(got: np.ndarray, s: lrkit.Schedule) -> None:
 
 @SETTINGS
 @given(schedules)
+@example(ON_A_RESTART)
 def test_torch(s: lrkit.Schedule) -> None:
     torch = pytest.importorskip("torch")
     out64 = s(torch.tensor(T, dtype=torch.float64))
@@ -43,6 +46,7 @@ def test_torch(s: lrkit.Schedule) -> None:
 
 @SETTINGS
 @given(schedules)
+@example(ON_A_RESTART)
 def test_jax_jit_and_vmap(s: lrkit.Schedule) -> None:
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
@@ -54,6 +58,7 @@ def test_jax_jit_and_vmap(s: lrkit.Schedule) -> None:
 
 @SETTINGS
 @given(schedules)
+@example(ON_A_RESTART)
 def test_tensorflow_function(s: lrkit.Schedule) -> None:
     tf = pytest.importorskip("tensorflow")
     out = tf.function(s)(tf.constant(T.astype(np.int64)))
@@ -80,3 +85,25 @@ def test_whole_epochs_exact_under_xla() -> None:
     got = np.asarray(jax.jit(jax.vmap(s))(jax.numpy.asarray(steps)))
     expected = [0.1 * 0.5 ** min(k // 41, 3) for k in steps]
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("framework", ["jax", "torch", "tensorflow"])
+def test_float32_restart_boundaries_start_the_new_cycle(framework: str) -> None:
+    # At t_i = T (mu^i - 1) / (mu - 1) a new cycle starts at its top. The start computed in
+    # float32 (by XLA as a product with a reciprocal) lands a few ulps either side of t_i;
+    # a whole-number t_i must still read the new cycle, as float64 does.
+    cases = [(P, mu) for P in (2, 3, 7, 10, 21, 42, 100, 333) for mu in (1.25, 1.5, 1.7, 2, 2.75)]
+    for P, mu in cases:
+        s = lrkit.restarts(lrkit.linear(1.0, 0.0, P), P, period_mul=mu)
+        starts = [P * (mu**i - 1) / (mu - 1) for i in range(1, 10)]
+        t = np.array([x for x in starts if x == round(x)], dtype=np.float32)
+        if framework == "jax":
+            jax = pytest.importorskip("jax")
+            got = np.asarray(jax.jit(s)(jax.numpy.asarray(t)))
+        elif framework == "torch":
+            torch = pytest.importorskip("torch")
+            got = s(torch.tensor(t)).numpy()
+        else:
+            tf = pytest.importorskip("tensorflow")
+            got = tf.function(s)(tf.constant(t)).numpy()
+        np.testing.assert_allclose(got, np.ones_like(t), rtol=1e-6, err_msg=f"{P=} {mu=} {t=}")

@@ -68,6 +68,10 @@ class Ops:
         """``ceil(a / b)``, exact at whole multiples of ``b``."""
         return -self.floor_div(-a, b)
 
+    def eps(self, t: Array) -> float:
+        """The machine epsilon of ``t``'s dtype (float64 for Python numbers)."""
+        return float(np.finfo(np.float64).eps)
+
     exp: Any
     log: Any
     cos: Any
@@ -122,6 +126,9 @@ class NumpyOps(Ops):
 
     def floor_div(self, a: Array, b: float) -> Array:
         return self.floor(a / b)  # IEEE division is correctly rounded: exact at multiples
+
+    def eps(self, t: Array) -> float:
+        return float(np.finfo(self.dtype).eps)
 
     def ceil_div(self, a: Array, b: float) -> Array:
         return self.ceil(a / b)
@@ -238,6 +245,9 @@ class JaxOps(Ops):
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return self.np.clip(x, lo, hi)
 
+    def eps(self, t: Array) -> float:
+        return float(self.np.finfo(t.dtype).eps)  # type: ignore[no-untyped-call]
+
 
 class TorchOps(Ops):
     """PyTorch tensors: float tensors keep their dtype, integer ones use the default dtype."""
@@ -278,6 +288,9 @@ class TorchOps(Ops):
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return self.torch.clamp(x, lo, hi)
 
+    def eps(self, t: Array) -> float:
+        return float(self.torch.finfo(self.dtype).eps)
+
 
 class TensorFlowOps(Ops):
     """TensorFlow tensors and variables (works under ``tf.function``)."""
@@ -316,6 +329,9 @@ class TensorFlowOps(Ops):
 
     def maximum(self, a: Array, b: Array | float) -> Array:
         return self.tf.maximum(a, self._const(b))
+
+    def eps(self, t: Array) -> float:
+        return float(np.finfo(self.dtype.as_numpy_dtype).eps)
 
 
 _SCALAR = ScalarOps()

@@ -277,16 +277,21 @@ class Restarts(Schedule, name="restarts"):
             i = ops.floor_div(t, P)
             return t - i * P, 1.0, m**i
         span = ops.span(t)
-        if span is not None and (table := self._table(span[1])) is not None:
+        table = None if span is None else self._table(span[1])  # no walrus: AutoGraph warns
+        if table is not None:
             # Concrete NumPy values: look the cycle up among the precomputed starts (the same
             # starts the formula below settles on, so both paths pick the same cycle).
             starts, stretch, amplitude = (a.astype(t.dtype, copy=False) for a in table)
             k = np.searchsorted(starts, t, side="right") - 1
             return (t - starts[k]) / stretch[k], stretch[k], amplitude[k]
         i = ops.floor(ops.log(1.0 + t * (mu - 1.0) / P) / math.log(mu))
-        # The logarithm can land one cycle off right at a boundary; settle it exactly.
-        i = ops.where(t < self._start(i), i - 1.0, i)
-        i = ops.where(t >= self._start(i + 1.0), i + 1.0, i)
+        # The logarithm can land one cycle off right at a boundary; settle it against the
+        # starts. A start computed in the input's dtype is itself a few ulps off (XLA divides
+        # by multiplying with the reciprocal), so a time within 8 ulps below a start counts
+        # as that start: at a boundary the new cycle wins, as it does in exact arithmetic.
+        slack = 1.0 - 8.0 * ops.eps(t)
+        i = ops.where(t < self._start(i) * slack, i - 1.0, i)
+        i = ops.where(t >= self._start(i + 1.0) * slack, i + 1.0, i)
         return (t - self._start(i)) / mu**i, mu**i, m**i
 
     def _table(self, until: float) -> tuple[np.ndarray, ...] | None:

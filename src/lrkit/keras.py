@@ -90,6 +90,9 @@ class KerasOps(Ops):
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return keras.ops.clip(x, lo, hi)
 
+    def eps(self, t: Array) -> float:
+        return float(np.finfo(self.dtype).eps)
+
 
 # --------------------------------------------------------------------------------------
 # In-graph schedules.
