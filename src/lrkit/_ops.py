@@ -55,17 +55,19 @@ class Ops:
         return None
 
     def floor_div(self, a: Array, b: float) -> Array:
-        """``floor(a / b)``, exact at whole multiples of ``b``.
+        """The whole ``k`` with ``k b <= a < (k + 1) b``, the products rounded in ``a``'s dtype.
 
-        XLA (JAX, and Keras/TF when compiled) computes ``a / b`` as ``a * (1 / b)``, which
-        can land just below a whole number at ``a = k b``; the two corrections settle it.
+        So a multiple ``k b`` as the dtype stores it (a staircase's own output) divides back
+        to ``k``, although its exact quotient may be a hair below ``k``; and every library
+        agrees, although XLA (JAX, Keras/TF when compiled) computes ``a / b`` as
+        ``a * (1 / b)``. ``floor(a / b)`` is within one of ``k``; two corrections settle it.
         """
         q = self.floor(a / b)
         q = self.where((q + 1.0) * b <= a, q + 1.0, q)
         return self.where(q * b > a, q - 1.0, q)
 
     def ceil_div(self, a: Array, b: float) -> Array:
-        """``ceil(a / b)``, exact at whole multiples of ``b``."""
+        """The whole ``k`` with ``(k - 1) b < a <= k b``, the products rounded likewise."""
         return -self.floor_div(-a, b)
 
     def eps(self, t: Array) -> float:
@@ -124,14 +126,8 @@ class NumpyOps(Ops):
         t = np.asarray(t)
         return (float(t.min()), float(t.max())) if t.size else None
 
-    def floor_div(self, a: Array, b: float) -> Array:
-        return self.floor(a / b)  # IEEE division is correctly rounded: exact at multiples
-
     def eps(self, t: Array) -> float:
-        return float(np.finfo(self.dtype).eps)
-
-    def ceil_div(self, a: Array, b: float) -> Array:
-        return self.ceil(a / b)
+        return float(np.finfo(getattr(t, "dtype", np.float64)).eps)
 
 
 class ScalarOps(NumpyOps):
@@ -204,12 +200,6 @@ class MathOps(Ops):
 
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return lo if x < lo else hi if x > hi else x
-
-    def floor_div(self, a: Array, b: float) -> Array:
-        return float(math.floor(a / b))
-
-    def ceil_div(self, a: Array, b: float) -> Array:
-        return float(math.ceil(a / b))
 
 
 class JaxOps(Ops):

@@ -282,17 +282,23 @@ class Restarts(Schedule, name="restarts"):
             # Concrete NumPy values: look the cycle up among the precomputed starts (the same
             # starts the formula below settles on, so both paths pick the same cycle).
             starts, stretch, amplitude = (a.astype(t.dtype, copy=False) for a in table)
-            k = np.searchsorted(starts, t, side="right") - 1
+            k = np.searchsorted(starts * self._slack(t, ops), t, side="right") - 1
             return (t - starts[k]) / stretch[k], stretch[k], amplitude[k]
         i = ops.floor(ops.log(1.0 + t * (mu - 1.0) / P) / math.log(mu))
         # The logarithm can land one cycle off right at a boundary; settle it against the
-        # starts. A start computed in the input's dtype is itself a few ulps off (XLA divides
-        # by multiplying with the reciprocal), so a time within 8 ulps below a start counts
-        # as that start: at a boundary the new cycle wins, as it does in exact arithmetic.
-        slack = 1.0 - 8.0 * ops.eps(t)
+        # starts.
+        slack = self._slack(t, ops)
         i = ops.where(t < self._start(i) * slack, i - 1.0, i)
         i = ops.where(t >= self._start(i + 1.0) * slack, i + 1.0, i)
         return (t - self._start(i)) / mu**i, mu**i, m**i
+
+    @staticmethod
+    def _slack(t: Array, ops: Ops) -> float:
+        """A start computed as ``P (mu^i - 1) / (mu - 1)`` is itself a few ulps off (even
+        ``i = 1`` need not give ``P``; XLA also divides by multiplying with the reciprocal), so
+        a time within 8 ulps below a start counts as that start: at a boundary the new cycle
+        wins, as in exact arithmetic. Both paths (table and formula) use the same rule."""
+        return 1.0 - 8.0 * ops.eps(t)
 
     def _table(self, until: float) -> tuple[np.ndarray, ...] | None:
         mu = self.period_mul
