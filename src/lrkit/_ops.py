@@ -70,11 +70,39 @@ class Ops:
         """The whole ``k`` with ``(k - 1) b < a <= k b``, the products rounded likewise."""
         return -self.floor_div(-a, b)
 
+    def np_dtype(self, t: Array) -> Any:
+        """``t``'s dtype as NumPy names it (float64 for Python numbers)."""
+        return np.float64
+
     def eps(self, t: Array) -> float:
-        """The machine epsilon of ``t``'s dtype (float64 for Python numbers)."""
-        return float(np.finfo(np.float64).eps)
+        """The machine epsilon of ``t``'s dtype."""
+        return float(np.finfo(self.np_dtype(t)).eps)
+
+    def power(self, c: float, x: Array) -> Array:
+        """``c ** x`` for a Python float ``c``, as if ``c`` were exact in ``x``'s dtype.
+
+        Array libraries raise ``c`` rounded to the dtype: in float32 that is off by up to
+        ``|x| * 3e-8`` relative (``0.99999 ** 12345``: 1.5e-4). So a ``c`` the dtype does not
+        hold exactly is raised as ``exp(x log c)``, ``log c`` taken in float64: off by about
+        ``|x log c| * 1e-7``, which stays small wherever the result is not vanishingly small.
+        A ``c`` it holds (0.5, 2, any float64) is raised as it is, exactly as the peers do.
+        """
+        if self._holds(c, x):
+            return c**x
+        return self.exp(x * math.log(c))
+
+    def powm1(self, c: float, x: Array) -> Array:
+        """``c ** x - 1``, as :meth:`power` (``expm1`` where it takes the logarithm, so a ``c``
+        near 1 loses nothing to cancellation; exact at whole ``x`` for ``c = 2``)."""
+        if self._holds(c, x):
+            return c**x - 1.0
+        return self.expm1(x * math.log(c))
+
+    def _holds(self, c: float, x: Array) -> bool:
+        return c <= 0.0 or float(np.asarray(c, dtype=self.np_dtype(x))) == c
 
     exp: Any
+    expm1: Any
     log: Any
     cos: Any
     sqrt: Any
@@ -87,6 +115,7 @@ class NumpyOps(Ops):
     """NumPy arrays. Integer input is computed in float64; float input keeps its dtype."""
 
     exp = staticmethod(np.exp)
+    expm1 = staticmethod(np.expm1)
     log = staticmethod(np.log)
     cos = staticmethod(np.cos)
     sqrt = staticmethod(np.sqrt)
@@ -126,8 +155,8 @@ class NumpyOps(Ops):
         t = np.asarray(t)
         return (float(t.min()), float(t.max())) if t.size else None
 
-    def eps(self, t: Array) -> float:
-        return float(np.finfo(getattr(t, "dtype", np.float64)).eps)
+    def np_dtype(self, t: Array) -> Any:
+        return getattr(t, "dtype", np.float64)
 
 
 class ScalarOps(NumpyOps):
@@ -167,6 +196,7 @@ class MathOps(Ops):
 
     scalar = True
     exp = staticmethod(math.exp)
+    expm1 = staticmethod(math.expm1)
     log = staticmethod(math.log)
     cos = staticmethod(math.cos)
     sqrt = staticmethod(math.sqrt)
@@ -211,6 +241,7 @@ class JaxOps(Ops):
         self.np = jnp
         self.exp, self.log, self.cos, self.sqrt = jnp.exp, jnp.log, jnp.cos, jnp.sqrt
         self.tanh, self.floor, self.ceil = jnp.tanh, jnp.floor, jnp.ceil
+        self.expm1 = jnp.expm1
 
     def asfloat(self, t: Any) -> Array:
         jnp = self.np
@@ -235,8 +266,8 @@ class JaxOps(Ops):
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return self.np.clip(x, lo, hi)
 
-    def eps(self, t: Array) -> float:
-        return float(self.np.finfo(t.dtype).eps)  # type: ignore[no-untyped-call]
+    def np_dtype(self, t: Array) -> Any:
+        return np.dtype(t.dtype)
 
 
 class TorchOps(Ops):
@@ -248,6 +279,7 @@ class TorchOps(Ops):
         self.torch = torch
         self.exp, self.log, self.cos, self.sqrt = torch.exp, torch.log, torch.cos, torch.sqrt
         self.tanh, self.floor, self.ceil = torch.tanh, torch.floor, torch.ceil
+        self.expm1 = torch.expm1
 
     def asfloat(self, t: Any) -> Array:
         t = t if t.is_floating_point() else t.to(self.torch.get_default_dtype())
@@ -278,8 +310,11 @@ class TorchOps(Ops):
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return self.torch.clamp(x, lo, hi)
 
-    def eps(self, t: Array) -> float:
-        return float(self.torch.finfo(self.dtype).eps)
+    def np_dtype(self, t: Array) -> Any:
+        # bfloat16 has no NumPy twin; float16 is its nearest for rounding and epsilon.
+        return {self.torch.float64: np.float64, self.torch.float32: np.float32}.get(
+            self.dtype, np.float16
+        )
 
 
 class TensorFlowOps(Ops):
@@ -292,6 +327,7 @@ class TensorFlowOps(Ops):
         m = tf.math
         self.exp, self.log, self.cos, self.sqrt = m.exp, m.log, m.cos, m.sqrt
         self.tanh, self.floor, self.ceil = m.tanh, m.floor, m.ceil
+        self.expm1 = m.expm1
 
     def asfloat(self, t: Any) -> Array:
         tf = self.tf
@@ -320,8 +356,8 @@ class TensorFlowOps(Ops):
     def maximum(self, a: Array, b: Array | float) -> Array:
         return self.tf.maximum(a, self._const(b))
 
-    def eps(self, t: Array) -> float:
-        return float(np.finfo(self.dtype.as_numpy_dtype).eps)
+    def np_dtype(self, t: Array) -> Any:
+        return self.dtype.as_numpy_dtype
 
 
 _SCALAR = ScalarOps()

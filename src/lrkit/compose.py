@@ -21,7 +21,7 @@ import numpy as np
 
 from lrkit import _validate as v
 from lrkit._core import Compound, FunctionSchedule, Schedule
-from lrkit._ops import Array, Ops
+from lrkit._ops import MATH, Array, NumpyOps, Ops
 from lrkit.schedules import Cosine, Exponential, Linear
 
 
@@ -266,21 +266,20 @@ class Restarts(Schedule, name="restarts"):
             )
         self._set("amplitude_mul", v.in_range("amplitude_mul", self.amplitude_mul, 0.0, 1.0))
 
-    def _start(self, i: Array) -> Array:
+    def _start(self, i: Array, ops: Ops) -> Array:
         P, mu = self.period, self.period_mul
-        return P * (mu**i - 1.0) / (mu - 1.0)
+        return P * ops.powm1(mu, i) / (mu - 1.0)
 
     def _cycle(self, t: Array, ops: Ops) -> tuple[Array, Array, Array]:
         """The cycle that holds ``t``: its local time, and its stretch and amplitude factors."""
         P, mu, m = self.period, self.period_mul, self.amplitude_mul
         if mu == 1.0:
             i = ops.floor_div(t, P)
-            return t - i * P, 1.0, m**i
+            return t - i * P, 1.0, ops.power(m, i)
         span = ops.span(t)
         table = None if span is None else self._table(span[1])  # no walrus: AutoGraph warns
         if table is not None:
-            # Concrete NumPy values: look the cycle up among the precomputed starts (the same
-            # starts the formula below settles on, so both paths pick the same cycle).
+            # Concrete NumPy values: look the cycle up among the precomputed starts.
             starts, stretch, amplitude = (a.astype(t.dtype, copy=False) for a in table)
             k = np.searchsorted(starts * self._slack(t, ops), t, side="right") - 1
             return (t - starts[k]) / stretch[k], stretch[k], amplitude[k]
@@ -288,25 +287,29 @@ class Restarts(Schedule, name="restarts"):
         # The logarithm can land one cycle off right at a boundary; settle it against the
         # starts.
         slack = self._slack(t, ops)
-        i = ops.where(t < self._start(i) * slack, i - 1.0, i)
-        i = ops.where(t >= self._start(i + 1.0) * slack, i + 1.0, i)
-        return (t - self._start(i)) / mu**i, mu**i, m**i
+        i = ops.where(t < self._start(i, ops) * slack, i - 1.0, i)
+        i = ops.where(t >= self._start(i + 1.0, ops) * slack, i + 1.0, i)
+        stretch = ops.power(mu, i)
+        return (t - self._start(i, ops)) / stretch, stretch, ops.power(m, i)
 
     @staticmethod
     def _slack(t: Array, ops: Ops) -> float:
-        """A start computed as ``P (mu^i - 1) / (mu - 1)`` is itself a few ulps off (even
-        ``i = 1`` need not give ``P``; XLA also divides by multiplying with the reciprocal), so
-        a time within 8 ulps below a start counts as that start: at a boundary the new cycle
-        wins, as in exact arithmetic. Both paths (table and formula) use the same rule."""
+        """A computed start can be a few ulps off (``P (mu - 1) / (mu - 1)`` need not be
+        ``P``; XLA also divides by multiplying with a reciprocal), so a time within 8 ulps
+        below a start counts as that start: at a boundary the new cycle wins, as in exact
+        arithmetic. The table and the formula use the same rule."""
         return 1.0 - 8.0 * ops.eps(t)
 
     def _table(self, until: float) -> tuple[np.ndarray, ...] | None:
+        """Starts, stretches and amplitudes of the cycles up to ``until``, in float64, by the
+        formula's own float64 arithmetic (so both paths see the same starts)."""
         mu = self.period_mul
         n = math.log1p(until * (mu - 1.0) / self.period) / math.log(mu) + 2
         if n > 4096:
             return None
         i = np.arange(math.ceil(n) + 1, dtype=np.float64)
-        return self._start(i), mu**i, self.amplitude_mul**i
+        ops = NumpyOps()
+        return self._start(i, ops), ops.power(mu, i), ops.power(self.amplitude_mul, i)
 
     def _f(self, t: Array, ops: Ops) -> Array:
         local, _, amplitude = self._cycle(t, ops)
@@ -318,7 +321,7 @@ class Restarts(Schedule, name="restarts"):
         i = 0
         inner = [b for b in self.schedule.breakpoints(self.period) if b < self.period]
         while len(out) < 10_000:
-            start = float(self._start(i)) if self.period_mul != 1 else i * self.period
+            start = float(self._start(i, MATH)) if self.period_mul != 1 else i * self.period
             if start >= until:
                 break
             if start > 0:

@@ -71,6 +71,7 @@ class KerasOps(Ops):
         self.dtype = dtype
         self.exp, self.log, self.cos, self.sqrt = o.exp, o.log, o.cos, o.sqrt
         self.tanh, self.floor, self.ceil = o.tanh, o.floor, o.ceil
+        self.expm1 = o.expm1
 
     def asfloat(self, t: Any) -> Array:
         return keras.ops.cast(t, self.dtype)
@@ -90,8 +91,8 @@ class KerasOps(Ops):
     def clip(self, x: Array, lo: float, hi: float) -> Array:
         return keras.ops.clip(x, lo, hi)
 
-    def eps(self, t: Array) -> float:
-        return float(np.finfo(self.dtype).eps)
+    def np_dtype(self, t: Array) -> Any:
+        return np.dtype(self.dtype)
 
 
 # --------------------------------------------------------------------------------------

@@ -204,8 +204,8 @@ class OneCycleSeed(Schedule, name="one_cycle"):
         r, s = self.rampup_epochs, self.sustain_epochs
         slope = (self.max_lr - self.start_lr) / r if r > 0 else 0.0
         ramp = slope * t + self.start_lr
-        decay = (self.max_lr - self.min_lr) * self.exp_decay ** ops.maximum(
-            t - r - s, 0.0
+        decay = (self.max_lr - self.min_lr) * ops.power(
+            self.exp_decay, ops.maximum(t - r - s, 0.0)
         ) + self.min_lr
         return ops.where(t < r, ramp, ops.where(t < r + s, self.max_lr, decay))
 
@@ -248,7 +248,7 @@ class Step(Schedule, name="step"):
         self._set("gamma", v.in_range("gamma", self.gamma, 0.0, 1.0))
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        return self.start_lr * self.gamma ** ops.floor_div(t, self.step_size)
+        return self.start_lr * ops.power(self.gamma, ops.floor_div(t, self.step_size))
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -283,7 +283,7 @@ class MultiStep(Schedule, name="multistep"):
         count = ops.full_like(t, 0.0)
         for m in self.milestones:
             count = count + ops.where(t >= m, 1.0, 0.0)
-        return self.start_lr * self.gamma**count
+        return self.start_lr * ops.power(self.gamma, count)
 
     @property
     def duration(self) -> float | None:
@@ -562,8 +562,8 @@ class Exponential(Schedule, name="exponential"):
             if self.start_lr == 0 or self.end_lr <= self.start_lr or self.decay_rate == 1:
                 return ops.full_like(t, min(self.start_lr, self.end_lr))
             reach = math.log(self.end_lr / self.start_lr) / math.log(self.decay_rate)
-            return self.end_lr * self.decay_rate ** ops.minimum(p - reach, 0.0)
-        out = self.start_lr * self.decay_rate**p
+            return self.end_lr * ops.power(self.decay_rate, ops.minimum(p - reach, 0.0))
+        out = self.start_lr * ops.power(self.decay_rate, p)
         if self.end_lr is None:
             return out
         return ops.maximum(out, self.end_lr)  # a floor (rate < 1)
