@@ -2,7 +2,8 @@
 
 The model and training are ``lrkit demo``'s (:mod:`lrkit.demo`): an MLP 784-256-10, SGD with
 momentum 0.9, batch 128, Keras on TensorFlow, the rate set before every update to
-``schedule(step / steps_per_epoch)``. The schedules are the demo's recipes: the seed's five
+``schedule(step / steps_per_epoch)`` (``--update epoch``: at each epoch's start to
+``schedule(epoch)``, the demo's default). The schedules are the demo's recipes: the seed's five
 (their shapes, scaled to the peak and the budget, see :func:`lrkit.demo.recipe`), cosine decay
 and PyTorch's/optax's 1cycle.
 
@@ -23,7 +24,8 @@ budget at most a third of the constant rate's (or the constant rate never reache
 epochs).
 
     python benchmarks/training.py [--budgets 3 5 8 15] [--seeds 0 1] [--peaks ...]
-        [--log /tmp/lrkit-training.jsonl] [--out benchmarks/results] [--name training]
+        [--update step|epoch] [--log /tmp/lrkit-training.jsonl] [--out benchmarks/results]
+        [--name training]
 
 ``--log`` keeps every finished run (JSON lines); a run already in the log is not trained again,
 so an interrupted benchmark resumes where it stopped, and ``--report-only`` rewrites the report
@@ -60,6 +62,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--schedules", nargs="+", help="recipe names (default: all)")
     parser.add_argument("--data", help="Fashion-MNIST directory (default: lrkit.data's search)")
     parser.add_argument("--train-limit", type=int, help="train on the first N images (checks)")
+    parser.add_argument(
+        "--update",
+        choices=["step", "epoch"],
+        default="step",
+        help="set the rate before every update (default) or at each epoch's start",
+    )
     parser.add_argument("--log", type=Path, default=Path("/tmp/lrkit-training.jsonl"))
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--name", default="training", help="file name of the results")
@@ -77,6 +85,11 @@ import keras  # noqa: E402, F401  (its version, and TensorFlow's, go into the re
 from lrkit import demo  # noqa: E402
 from lrkit.data import Dataset, describe, load  # noqa: E402
 
+UPDATE_TEXT = {
+    "step": "before every update to `schedule(step / steps_per_epoch)` (`lrkit.keras.schedule`)",
+    "epoch": "at each epoch's start to `schedule(epoch)` (the drop-in callback)",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Key:
@@ -88,6 +101,7 @@ class Key:
     peak: float
     seed: int
     train_limit: int | None
+    update: str  # "step" or "epoch": when the rate is set (lrkit.demo.train's `update`)
 
     def json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -119,7 +133,13 @@ class Log:
         schedule = demo.recipe(key.schedule, key.budget, key.peak)
         label = f"{key.phase} {key.schedule} @{key.budget} peak={key.peak:g} seed={key.seed}"
         result = demo.train(
-            data, schedule, epochs=key.budget, seed=key.seed, name=label, progress=PROGRESS
+            data,
+            schedule,
+            epochs=key.budget,
+            seed=key.seed,
+            update=key.update,
+            name=label,
+            progress=PROGRESS,
         )
         entry = {
             "key": key.json(),
@@ -155,7 +175,7 @@ def sweep(log: Log, data: Dataset, name: str, budget: int) -> tuple[float, dict[
     tried: dict[float, float] = {}
 
     def score(peak: float) -> float:
-        key = Key("sweep", name, budget, peak, ARGS.sweep_seed, ARGS.train_limit)
+        key = Key("sweep", name, budget, peak, ARGS.sweep_seed, ARGS.train_limit, ARGS.update)
         tried[peak] = log.run(key, data)["accuracy"][-1]
         return tried[peak]
 
@@ -195,10 +215,11 @@ def main() -> int:
             peak, tried = sweep(log, validation, name, budget)
             results[name]["peaks"][budget] = peak
             results[name]["sweep"][budget] = tried
-            results[name]["test"][budget] = {
-                seed: log.run(Key("test", name, budget, peak, seed, ARGS.train_limit), data)
+            keys = [
+                Key("test", name, budget, peak, seed, ARGS.train_limit, ARGS.update)
                 for seed in ARGS.seeds
-            }
+            ]
+            results[name]["test"][budget] = {key.seed: log.run(key, data) for key in keys}
     write(results, data, names, training_seconds(log), len(log.used))
     return 0
 
@@ -289,7 +310,7 @@ def write(
         "",
         f"Data: {describe(data)}. Model: MLP {data.features}-{demo.HIDDEN}-"
         f"{len(data.classes)}, SGD momentum {demo.MOMENTUM}, batch {demo.BATCH_SIZE}, Keras "
-        "on TensorFlow, the rate set before every update (`lrkit.keras.schedule`). Seeds "
+        f"on TensorFlow, the rate set {UPDATE_TEXT[ARGS.update]}. Seeds "
         f"{', '.join(map(str, seeds))} (the same initial weights and data order for every "
         "schedule). Each schedule's peak is picked per budget by a sweep on a validation split "
         f"of the training set (seed {ARGS.sweep_seed}); the accuracies below are on the 10,000 "
