@@ -155,7 +155,7 @@ def test_list_shows_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
         assert f"  {cli.signature(cls)}\n" in out, name
     assert "  cosine(start_lr, decay_steps, end_lr=0.0, exponent=1.0)\n" in out
     assert "``" not in out and ":class:" not in out
-    seed = out.split("Catalogue:")[0]
+    seed = out.split("The catalogue:")[0]
     assert "one_cycle(" in seed and "onecycle(" not in seed
 
 

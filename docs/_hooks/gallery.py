@@ -24,6 +24,7 @@ from mkdocs.structure.files import File, Files
 import lrkit
 import lrkit.plot
 from lrkit.cli import main as lrkit_main
+from lrkit.cli import section
 from lrkit.spec import parse
 
 #: name -> (text form, length of the chart, unit). The text form is what the page shows.
@@ -118,13 +119,6 @@ EXAMPLES: dict[str, tuple[str, int, str]] = {
     "stretch": ("stretch(cosine(start_lr=0.1, decay_steps=10), factor=100)", 1100, "steps"),
 }
 
-SEED_FIVE = (
-    "constant",
-    "time_based_decay",
-    "exponential_decay",
-    "constant_then_exponential_decay",
-    "one_cycle",
-)
 SECTIONS = {
     "The seed's five": "The schedules of the seed, with its names and parameters.",
     "The catalogue": "The families in common use, with the parameters of their peers.",
@@ -139,14 +133,6 @@ def documented_names() -> list[str]:
         for name, cls in lrkit.REGISTRY.items()
         if cls.__module__ in ("lrkit.schedules", "lrkit.compose")
     ]
-
-
-def section(name: str) -> str:
-    if name in SEED_FIVE:
-        return "The seed's five"
-    if lrkit.REGISTRY[name].__module__ == "lrkit.compose":
-        return "Composition"
-    return "The catalogue"
 
 
 def _markdown(text: str) -> str:

@@ -59,6 +59,17 @@ SEED_FIVE = (
     "constant_then_exponential_decay",
     "one_cycle",
 )
+SECTIONS = ("The seed's five", "The catalogue", "Composition")
+
+
+def section(name: str) -> str:
+    """Which of :data:`SECTIONS` lists the registered schedule ``name`` (``lrkit list`` and the
+    docs' gallery group the same way)."""
+    if name in SEED_FIVE:
+        return "The seed's five"
+    if REGISTRY[name].__module__ == "lrkit.compose":
+        return "Composition"
+    return "The catalogue"
 
 
 class InputError(Exception):
@@ -278,18 +289,9 @@ def _run_list(args: argparse.Namespace) -> int:
         print()
         print(_plain(inspect.getdoc(cls) or ""))
         return 0
-    groups: dict[str, list[type[Schedule]]] = {
-        "The seed's five": [],
-        "Catalogue": [],
-        "Composition": [],
-    }
+    groups: dict[str, list[type[Schedule]]] = {title: [] for title in SECTIONS}
     for name, cls in REGISTRY.items():
-        if name in SEED_FIVE:
-            groups["The seed's five"].append(cls)
-        elif cls.__module__ == "lrkit.compose":
-            groups["Composition"].append(cls)
-        else:
-            groups["Catalogue"].append(cls)
+        groups[section(name)].append(cls)
     width = min(shutil.get_terminal_size().columns, 100)
     blocks = []
     for title, classes in groups.items():
