@@ -18,16 +18,7 @@ torch = pytest.importorskip("torch")
 import lrkit  # noqa: E402
 from lrkit.torch import LOOKAHEAD, LRScheduler  # noqa: E402
 
-pytestmark = pytest.mark.torch
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread is fastest, and spare threads only spin on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("torch_one_thread")]
 
 
 def close(actual: list[float], expected: list[float]) -> None:

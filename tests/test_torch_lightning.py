@@ -16,21 +16,13 @@ from lrkit.torch import LRScheduler  # noqa: E402
 
 pytestmark = [
     pytest.mark.torch,
+    pytest.mark.usefixtures("torch_one_thread"),
     pytest.mark.filterwarnings("ignore:.*does not have many workers"),
     pytest.mark.filterwarnings("ignore:.*isinstance\\(treespec, LeafSpec\\)"),
 ]
 
 SCHEDULE = lrkit.warmup(lrkit.cosine(0.1, 20, end_lr=0.01), steps=5)
 MOMENTUM = lrkit.linear(0.95, 0.85, 25)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread is fastest, and spare threads only spin on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 class Regression(L.LightningModule):
