@@ -91,7 +91,7 @@ def main() -> None:
             "fused": lambda t: fused_warmup_cosine(t, W, N - W),
         },
         "1cycle": {
-            "lrkit": lrkit.onecycle(PEAK, N),
+            "lrkit": lrkit.one_cycle_policy(PEAK, N),
             "fused": lambda t: fused_onecycle(t, N),
         },
         "cosine restarts": {

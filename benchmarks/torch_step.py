@@ -83,7 +83,7 @@ def cases(n: int) -> dict[str, tuple[Callable[[], Any], lrkit.Schedule, lrkit.Sc
         ),
         "1cycle": (
             lambda: native.OneCycleLR(optimizer(), max_lr=PEAK, total_steps=n),
-            lrkit.onecycle(PEAK, n),
+            lrkit.one_cycle_policy(PEAK, n),
             onecycle_momentum(n),
         ),
         "warmup+cosine": (warmup_cosine_native, warmup_cosine, None),
@@ -202,7 +202,7 @@ def main() -> None:
     constant = native.LambdaLR(optimizer(), lambda k: 1.0)
     schedules = {
         "cosine": lrkit.cosine(PEAK, n),
-        "1cycle": lrkit.onecycle(PEAK, n),
+        "1cycle": lrkit.one_cycle_policy(PEAK, n),
         "warmup+cosine": lrkit.warmup(lrkit.cosine(PEAK, n - WARMUP), steps=WARMUP),
     }
     block = np.arange(12_345, 12_345 + LOOKAHEAD)

@@ -169,10 +169,10 @@ CASES: list[tuple[lrkit.Schedule, Callable[[float], float]]] = [
     (lrkit.multistep(0.1, [30, 80, 81]), ref_multistep),
     (lrkit.piecewise_constant([10, 50], [0.3, 0.2, 0.1]), ref_piecewise_left),
     (lrkit.piecewise_constant([10, 50], [0.3, 0.2, 0.1], closed="right"), ref_piecewise_right),
-    (lrkit.linear(0.02, 0.1, 40), ref_linear),
+    (lrkit.linear(0.02, 40, end_lr=0.1), ref_linear),
     (lrkit.linear_to_zero(0.1, 40), lambda t: 0.1 * (1 - min(t, 40) / 40)),
-    (lrkit.polynomial(0.1, 0.001, 100, power=2), ref_polynomial),
-    (lrkit.polynomial(0.1, 0.001, 30, power=0.5, cycle=True), ref_polynomial_cycle),
+    (lrkit.polynomial(0.1, 100, power=2, end_lr=0.001), ref_polynomial),
+    (lrkit.polynomial(0.1, 30, power=0.5, cycle=True, end_lr=0.001), ref_polynomial_cycle),
     (lrkit.inverse_time(0.1, 0.5, 7, staircase=True), ref_inverse_time),
     (lrkit.exponential(0.1, 0.9, 3, end_lr=0.02), ref_exponential),
     (lrkit.exponential(0.001, 1.1, end_lr=0.05), ref_exponential_up),
@@ -186,9 +186,9 @@ CASES: list[tuple[lrkit.Schedule, Callable[[float], float]]] = [
     (lrkit.cyclic(0.001, 0.006, 20), ref_cyclic("triangular")),
     (lrkit.cyclic(0.001, 0.006, 20, mode="triangular2"), ref_cyclic("triangular2")),
     (lrkit.cyclic(0.001, 0.006, 20, mode="exp_range", gamma=0.99), ref_cyclic("exp_range")),
-    (lrkit.onecycle(0.1, 100), ref_onecycle_cos),
+    (lrkit.one_cycle_policy(0.1, 100), ref_onecycle_cos),
     (
-        lrkit.onecycle(0.1, 100, 0.25, 10, 100, anneal="linear", three_phase=True),
+        lrkit.one_cycle_policy(0.1, 100, 0.25, 10, 100, anneal="linear", three_phase=True),
         ref_onecycle_linear_three,
     ),
     (lrkit.warmup_stable_decay(0.1, 10, 60, 30, decay_shape="1-sqrt"), ref_wsd),
@@ -205,32 +205,32 @@ CASES: list[tuple[lrkit.Schedule, Callable[[float], float]]] = [
         ref_join,
     ),
     (
-        lrkit.restarts(lrkit.linear(0.1, 0.0, 12), 12, period_mul=1.5, amplitude_mul=0.8),
+        lrkit.restarts(lrkit.linear(0.1, 12, end_lr=0.0), 12, period_mul=1.5, amplitude_mul=0.8),
         ref_restarts,
     ),
-    (lrkit.linear(0.1, 0.0, 10) * 0.5, lambda t: 0.5 * lerp(0.1, 0.0, min(t, 10) / 10)),
+    (lrkit.linear(0.1, 10, end_lr=0.0) * 0.5, lambda t: 0.5 * lerp(0.1, 0.0, min(t, 10) / 10)),
     (
-        lrkit.linear(0.1, 0.0, 10) + lrkit.constant(0.01),
+        lrkit.linear(0.1, 10, end_lr=0.0) + lrkit.constant(0.01),
         lambda t: lerp(0.1, 0.0, min(t, 10) / 10) + 0.01,
     ),
     (
-        lrkit.linear(0.1, 0.0, 10) * lrkit.exponential(1.0, 0.5),
+        lrkit.linear(0.1, 10, end_lr=0.0) * lrkit.exponential(1.0, 0.5),
         lambda t: lerp(0.1, 0.0, min(t, 10) / 10) * 0.5**t,
     ),
     (
-        lrkit.clip(lrkit.linear(0.1, 0.0, 10), 0.02, 0.08),
+        lrkit.clip(lrkit.linear(0.1, 10, end_lr=0.0), 0.02, 0.08),
         lambda t: min(max(lerp(0.1, 0.0, min(t, 10) / 10), 0.02), 0.08),
     ),
     (
-        lrkit.shift(lrkit.linear(0.1, 0.0, 10), 5),
+        lrkit.shift(lrkit.linear(0.1, 10, end_lr=0.0), 5),
         lambda t: lerp(0.1, 0.0, min(max(t - 5, 0), 10) / 10),
     ),
     (
-        lrkit.staircase(lrkit.linear(0.1, 0.0, 10), 4),
+        lrkit.staircase(lrkit.linear(0.1, 10, end_lr=0.0), 4),
         lambda t: lerp(0.1, 0.0, min(4 * (t // 4), 10) / 10),
     ),
     (
-        lrkit.stretch(lrkit.linear(0.1, 0.0, 10), 3),
+        lrkit.stretch(lrkit.linear(0.1, 10, end_lr=0.0), 3),
         lambda t: lerp(0.1, 0.0, min(t / 3, 10) / 10),
     ),
 ]
@@ -277,7 +277,11 @@ def test_published_values() -> None:
 
 
 def test_holds_final_value_past_the_end() -> None:
-    for s in (lrkit.onecycle(0.1, 100), lrkit.cosine(0.1, 10), lrkit.linear(0.0, 0.1, 5)):
+    for s in (
+        lrkit.one_cycle_policy(0.1, 100),
+        lrkit.cosine(0.1, 10),
+        lrkit.linear(0.0, 5, end_lr=0.1),
+    ):
         assert s(10**12) == s(s.duration)  # type: ignore[arg-type]
 
 

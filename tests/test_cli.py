@@ -79,7 +79,7 @@ def test_plot_labels_and_steps_from_files(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     config = tmp_path / "s.yaml"
-    lrkit.save(lrkit.onecycle(max_lr=0.1, total_steps=1000), config)
+    lrkit.save(lrkit.one_cycle_policy(max_lr=0.1, total_steps=1000), config)
     out = tmp_path / "c.png"
     status, _, err = run(
         capsys,
@@ -198,7 +198,7 @@ def test_convert_target_from_the_output_suffix(
 
 
 def test_convert_to_python_builds_the_same_schedule(capsys: pytest.CaptureFixture[str]) -> None:
-    s = lrkit.Join([lrkit.linear(0.0, 0.1, 5), lrkit.cosine(0.1, 95)], [5]) * 0.5
+    s = lrkit.Join([lrkit.linear(0.0, 5, end_lr=0.1), lrkit.cosine(0.1, 95)], [5]) * 0.5
     s = lrkit.clip(lrkit.shift(s, delay=2.5), min_lr=0.001)
     status, code, _ = run(capsys, "convert", s.spec(), "--to", "python")
     assert status == 0

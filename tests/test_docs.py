@@ -6,6 +6,7 @@ drift from the code without breaking the build.
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib.util
 import inspect
@@ -96,14 +97,13 @@ def test_nav_lists_every_page() -> None:
 
 
 def test_gallery_has_an_example_for_every_entry(gallery: ModuleType) -> None:
-    own = [
-        n for n, c in lrkit.REGISTRY.items() if c.__module__ in ("lrkit.schedules", "lrkit.compose")
-    ]
-    assert gallery.documented_names() == own
-    assert set(gallery.EXAMPLES) == set(own)
-    for name, (spec, length, unit) in gallery.EXAMPLES.items():
+    layers = ("lrkit.schedules", "lrkit.recipes", "lrkit.compose")
+    own = [n for n, c in lrkit.REGISTRY.items() if c.__module__ in layers]
+    assert gallery.documented_names() == own == list(lrkit.REGISTRY)
+    for name in own:
+        spec, length, unit = gallery.example(name)
         s = parse(spec)
-        assert s.name == name
+        assert s.name == name and spec == lrkit.REGISTRY[name].example
         assert parse(str(s)) == s
         assert unit in ("epochs", "steps") and length >= 10
 
@@ -113,7 +113,9 @@ def test_gallery_page(gallery: ModuleType) -> None:
     for name in gallery.documented_names():
         assert f"### `{name}` {{#{name}}}" in page
         assert f"](gallery/{name}.png)" in page
-        assert gallery.EXAMPLES[name][0] in page
+        assert lrkit.REGISTRY[name].example in page
+        for field in dataclasses.fields(lrkit.REGISTRY[name]):  # every argument, in a table
+            assert f"| `{field.name}`" in page
         doc = inspect.getdoc(lrkit.REGISTRY[name]) or ""
         formula = re.search(r"\$\$.+?\$\$", doc, re.S)
         if formula:
@@ -125,10 +127,8 @@ def test_gallery_page(gallery: ModuleType) -> None:
 def test_gallery_fails_the_build_when_an_entry_has_no_example(
     gallery: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    examples = dict(gallery.EXAMPLES)
-    del examples["cosine"]
-    monkeypatch.setattr(gallery, "EXAMPLES", examples)
-    with pytest.raises(gallery.PluginError, match="no example for cosine"):
+    monkeypatch.setattr(lrkit.REGISTRY["cosine"], "example", "")
+    with pytest.raises(gallery.PluginError, match="no `example` in the definition of cosine"):
         gallery.gallery_markdown()
 
 

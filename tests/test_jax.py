@@ -19,42 +19,9 @@ import lrkit  # noqa: E402
 
 pytestmark = pytest.mark.jax
 
-#: One example of every schedule of the catalogue and every combinator.
+#: Every registered schedule, by the example its definition gives.
 EXAMPLES: dict[str, lrkit.Schedule] = {
-    "constant": lrkit.constant(0.1),
-    "time_based_decay": lrkit.time_based_decay(0.1, decay=0.01),
-    "exponential_decay": lrkit.exponential_decay(0.1, exp_decay=0.01),
-    "constant_then_exponential_decay": lrkit.constant_then_exponential_decay(0.1, 10, 0.01),
-    "one_cycle": lrkit.one_cycle(
-        1e-4, 1e-5, 1e-3, rampup_epochs=10, sustain_epochs=5, exp_decay=0.8
-    ),
-    "step": lrkit.step(0.1, step_size=30, gamma=0.5),
-    "multistep": lrkit.multistep(0.1, [30, 80], gamma=0.1),
-    "piecewise_constant": lrkit.piecewise_constant([10, 50], [0.3, 0.2, 0.1]),
-    "linear": lrkit.linear(0.1, 0.001, 100),
-    "linear_to_zero": lrkit.linear_to_zero(0.1, 100),
-    "polynomial": lrkit.polynomial(0.1, 0.001, 32, power=0.5, cycle=True),
-    "inverse_time": lrkit.inverse_time(0.1, 0.5, 7, staircase=True),
-    "exponential": lrkit.exponential(0.1, 0.9, 3, end_lr=0.001),
-    "cosine": lrkit.cosine(0.1, 100, end_lr=0.001, exponent=2.0),
-    "one_minus_sqrt": lrkit.one_minus_sqrt(0.1, 100),
-    "tanh_decay": lrkit.tanh_decay(0.1, 100),
-    "inverse_sqrt": lrkit.inverse_sqrt(0.1, timescale=10),
-    "noam": lrkit.noam(d_model=512, warmup_steps=400),
-    "cosine_restarts": lrkit.cosine_restarts(0.1, 20, t_mul=2.0, m_mul=0.5),
-    "cyclic": lrkit.cyclic(0.01, 0.1, step_size_up=20, mode="exp_range", gamma=0.99),
-    "onecycle": lrkit.onecycle(0.1, 100, three_phase=True),
-    "warmup_stable_decay": lrkit.warmup_stable_decay(0.1, 10, 70, 20, decay_shape="1-sqrt"),
-    "join": lrkit.join([lrkit.linear(0.0, 0.1, 10), lrkit.cosine(0.1, 90)], [10]),
-    "warmup": lrkit.warmup(lrkit.cosine(0.1, 90), steps=10, shape="cosine"),
-    "restarts": lrkit.restarts(lrkit.linear(0.1, 0.0, 20), period=20, period_mul=1.5),
-    "scale": lrkit.scale(lrkit.cosine(1.0, 100), 0.1),
-    "sum": lrkit.cosine(0.1, 100) + lrkit.constant(0.01),
-    "product": lrkit.cosine(1.0, 100) * lrkit.linear(0.1, 0.05, 50),
-    "clip": lrkit.clip(lrkit.inverse_sqrt(1.0), min_lr=0.01, max_lr=0.5),
-    "shift": lrkit.shift(lrkit.cosine(0.1, 100), 10),
-    "staircase": lrkit.staircase(lrkit.cosine(0.1, 100), 10),
-    "stretch": lrkit.stretch(lrkit.cosine(0.1, 10), 10),
+    name: lrkit.parse(cls.example) for name, cls in lrkit.REGISTRY.items()
 }
 IDS = list(EXAMPLES)
 HUGE_INT32 = [2**31 - 1, 10**9]
@@ -62,13 +29,6 @@ HUGE_INT64 = [2**31, 10**10, 10**12]
 
 
 def test_examples_cover_the_catalogue() -> None:
-    catalogue = {
-        name
-        for name, cls in lrkit.REGISTRY.items()
-        if cls.__module__ in ("lrkit.schedules", "lrkit.compose")
-    }
-    missing = catalogue - set(EXAMPLES)
-    assert not missing, f"add an example of {sorted(missing)} to EXAMPLES"
     for name, schedule in EXAMPLES.items():
         assert schedule.name == name
 
@@ -115,8 +75,8 @@ def test_jitted_optax_sgd_trains_with_the_schedule_at_every_update() -> None:
 
 
 def test_inject_hyperparams_records_each_updates_values() -> None:
-    lr = lrkit.onecycle(max_lr=0.1, total_steps=50)
-    momentum = lrkit.linear(0.95, 0.85, 50)
+    lr = lrkit.one_cycle_policy(max_lr=0.1, total_steps=50)
+    momentum = lrkit.linear(0.95, 50, end_lr=0.85)
     tx = optax.inject_hyperparams(optax.sgd)(learning_rate=lr, momentum=momentum)
     params = jnp.zeros(3)
     state = tx.init(params)
@@ -194,9 +154,9 @@ def whole_periods(name: str, period: int) -> lrkit.Schedule:
     """Schedules that round ``t / period`` to a whole number of periods."""
     return {
         "step": lambda: lrkit.step(0.1, step_size=period, gamma=0.5),
-        "staircase": lambda: lrkit.staircase(lrkit.linear(0.1, 0.0, 100 * period), period),
-        "polynomial": lambda: lrkit.polynomial(0.1, 0.001, period, power=0.5, cycle=True),
-        "restarts": lambda: lrkit.restarts(lrkit.linear(0.1, 0.0, period), period=period),
+        "staircase": lambda: lrkit.staircase(lrkit.linear(0.1, 100 * period, end_lr=0.0), period),
+        "polynomial": lambda: lrkit.polynomial(0.1, period, power=0.5, cycle=True, end_lr=0.001),
+        "restarts": lambda: lrkit.restarts(lrkit.linear(0.1, period, end_lr=0.0), period=period),
         "inverse_time": lambda: lrkit.inverse_time(0.1, 0.5, period, staircase=True),
         "exponential": lambda: lrkit.exponential(0.1, 0.5, period, staircase=True),
         "cosine_restarts": lambda: lrkit.cosine_restarts(0.1, period, t_mul=1.0),

@@ -241,39 +241,9 @@ def test_argument_errors() -> None:
 # -- in-graph: every catalogue entry saves and loads -----------------------------------
 
 C = lrkit.cosine(start_lr=0.1, decay_steps=40)
+#: Every registered schedule, by the example its definition gives.
 EXAMPLES: dict[str, lrkit.Schedule] = {
-    "clip": lrkit.clip(C, min_lr=0.01),
-    "constant": lrkit.constant(0.01),
-    "constant_then_exponential_decay": lrkit.constant_then_exponential_decay(0.01, 10, 0.1),
-    "cosine": lrkit.cosine(0.1, 50, end_lr=0.001, exponent=2.0),
-    "cosine_restarts": lrkit.cosine_restarts(0.1, 10, t_mul=2.0, m_mul=0.5, end_lr=0.001),
-    "cyclic": lrkit.cyclic(0.001, 0.006, 10, step_size_down=5, mode="exp_range", gamma=0.99),
-    "exponential": lrkit.exponential(0.1, 0.5, 10, staircase=True, end_lr=0.01),
-    "exponential_decay": lrkit.exponential_decay(0.01, 0.1),
-    "inverse_sqrt": lrkit.inverse_sqrt(0.1, timescale=10),
-    "inverse_time": lrkit.inverse_time(0.1, 0.5, 10, staircase=True),
-    "join": lrkit.Join([lrkit.linear(0.0, 0.1, 5), C], [5]),
-    "linear": lrkit.linear(0.1, 0.0, 30),
-    "linear_to_zero": lrkit.linear_to_zero(0.1, 40),
-    "multistep": lrkit.multistep(0.1, [10, 30], gamma=0.5),
-    "noam": lrkit.noam(64, 10),
-    "one_cycle": lrkit.one_cycle(0.0001, 0.00001, 0.001, 10, 2, 0.8),
-    "one_minus_sqrt": lrkit.one_minus_sqrt(0.1, 40, end_lr=0.001),
-    "onecycle": lrkit.onecycle(0.1, 50, anneal="linear", three_phase=True),
-    "piecewise_constant": lrkit.piecewise_constant([10, 20], [0.1, 0.05, 0.01], closed="right"),
-    "polynomial": lrkit.polynomial(0.1, 0.001, 30, power=2.0, cycle=True),
-    "product": C * lrkit.linear(1.0, 0.5, 40),
-    "restarts": lrkit.restarts(lrkit.linear(0.1, 0.0, 10), 10, period_mul=2.0, amplitude_mul=0.5),
-    "scale": C * 0.5,
-    "shift": lrkit.shift(C, delay=5),
-    "staircase": lrkit.staircase(lrkit.linear(0.1, 0.0, 40), step_size=10),
-    "step": lrkit.step(0.1, 10, gamma=0.5),
-    "stretch": lrkit.stretch(lrkit.cosine(0.1, 4), factor=10),
-    "sum": C + 0.001,
-    "tanh_decay": lrkit.tanh_decay(0.1, 40, end_lr=0.001),
-    "time_based_decay": lrkit.time_based_decay(0.01, 0.1),
-    "warmup": lrkit.warmup(C, steps=5, shape="cosine", start_lr=0.001),
-    "warmup_stable_decay": lrkit.warmup_stable_decay(0.1, 5, 20, 10, decay_shape="1-sqrt"),
+    name: lrkit.parse(cls.example) for name, cls in lrkit.REGISTRY.items()
 }
 
 

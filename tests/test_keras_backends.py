@@ -102,11 +102,11 @@ WARMUP_COSINE = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=12, end_lr=0
     "s",
     [
         WARMUP_COSINE,
-        lrkit.onecycle(max_lr=0.1, total_steps=16),
+        lrkit.one_cycle_policy(max_lr=0.1, total_steps=16),
         lrkit.piecewise_constant([3, 7], [0.1, 0.05, 0.01]),
         lrkit.cosine_restarts(0.1, first_decay_steps=4, t_mul=2.0, m_mul=0.5),
         # XLA (JAX) divides by 7 as a product with float32(1/7): 21 * (1/7) rounds above 3.
-        lrkit.polynomial(0.1, 0.0, decay_steps=7, power=2.0, cycle=True),
+        lrkit.polynomial(0.1, decay_steps=7, power=2.0, cycle=True, end_lr=0.0),
     ],
     ids=lambda s: s.name,
 )

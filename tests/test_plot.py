@@ -58,7 +58,7 @@ def marks(ax: matplotlib.axes.Axes) -> list[float]:
     [
         (WARMUP_COSINE, {"epochs": 100}),
         (lrkit.multistep(0.1, [30, 80]), {"epochs": 100}),
-        (lrkit.onecycle(max_lr=0.1, total_steps=10_000), {"steps": 10_000}),
+        (lrkit.one_cycle_policy(max_lr=0.1, total_steps=10_000), {"steps": 10_000}),
         (lrkit.cosine_restarts(0.1, 10, t_mul=2.0) * 0.5 + 0.001, {"epochs": 150}),
         (lrkit.noam(d_model=512, warmup_steps=4000), {"steps": 100_000}),
     ],
@@ -170,7 +170,7 @@ def test_save_png_svg_pdf(tmp_path: Path) -> None:
 
 def test_the_curve_is_drawn_where_the_values_are(tmp_path: Path) -> None:
     """Pixels of the curve's colour appear at the top-left (0.1 at t=10), not the top-right."""
-    fig = lrkit.plot.figure(lrkit.linear(0.1, 0.0, 100), epochs=101, size=(4, 4))
+    fig = lrkit.plot.figure(lrkit.linear(0.1, 100, end_lr=0.0), epochs=101, size=(4, 4))
     fig.savefig(tmp_path / "line.png", dpi=50)
     pixels = matplotlib.image.imread(tmp_path / "line.png")[..., :3]
     blue = np.array(matplotlib.colors.to_rgb("C0"))

@@ -106,7 +106,7 @@ def test_monotone_where_promised(name: str, data: st.DataObject) -> None:
 
 
 # --- continuity at phase boundaries, where promised ------------------------------------
-CONTINUOUS = ["onecycle", "warmup_stable_decay", "noam", "cyclic", "one_cycle"]
+CONTINUOUS = ["one_cycle_policy", "warmup_stable_decay", "noam", "cyclic", "one_cycle"]
 
 
 @pytest.mark.parametrize("name", [*CONTINUOUS, "warmup", "continuous_ctx"])
@@ -145,7 +145,7 @@ def test_files_round_trip(tmp_path: Path) -> None:
 def test_value_semantics() -> None:
     a = lrkit.cosine(0.1, 100)
     assert a == lrkit.cosine(start_lr=0.1, decay_steps=100, end_lr=0.0)
-    assert a != lrkit.cosine(0.1, 101) and a != lrkit.linear(0.1, 0.0, 100)
+    assert a != lrkit.cosine(0.1, 101) and a != lrkit.linear(0.1, 100, end_lr=0.0)
     assert {a: 1}[lrkit.cosine(0.1, 100)] == 1
     with pytest.raises(AttributeError):
         a.start_lr = 0.2  # type: ignore[misc]

@@ -174,6 +174,6 @@ def test_plain_function_in_the_seed_style_is_accepted_wherever_a_schedule_is() -
     assert warmed(5) == fn(0)
     assert warmed(0) == 0.0
     assert lrkit.warmup(fn, steps=5) == warmed  # a bare function is wrapped the same way
-    assert (lrkit.linear(0.0, 0.1, 5) >> fn)(7) == fn(2)
+    assert (lrkit.linear(0.0, 5, end_lr=0.1) >> fn)(7) == fn(2)
     with pytest.raises(TypeError, match="no config"):
         wrapped.to_config()

@@ -84,7 +84,7 @@ def test_tensorflow_function(s: lrkit.Schedule) -> None:
 
 def test_huge_int_steps_stay_finite() -> None:
     torch = pytest.importorskip("torch")
-    s = lrkit.warmup(lrkit.onecycle(0.1, 1000), 10) + lrkit.cosine_restarts(0.1, 7, 2.0)
+    s = lrkit.warmup(lrkit.one_cycle_policy(0.1, 1000), 10) + lrkit.cosine_restarts(0.1, 7, 2.0)
     big = [0, 2**31 - 1, 10**12, 2**62]
     assert torch.isfinite(s(torch.tensor(big))).all()
     assert np.isfinite(s(np.array(big))).all()
@@ -107,7 +107,7 @@ def test_float32_restart_boundaries_start_the_new_cycle(framework: str) -> None:
     # a whole-number t_i must still read the new cycle, as float64 does.
     cases = [(P, mu) for P in (2, 3, 7, 10, 21, 42, 100, 333) for mu in (1.25, 1.5, 1.7, 2, 2.75)]
     for P, mu in cases:
-        s = lrkit.restarts(lrkit.linear(1.0, 0.0, P), P, period_mul=mu)
+        s = lrkit.restarts(lrkit.linear(1.0, P, end_lr=0.0), P, period_mul=mu)
         starts = [P * (mu**i - 1) / (mu - 1) for i in range(1, 10)]
         t = np.array([x for x in starts if x == round(x)], dtype=np.float32)
         if framework == "jax":
@@ -188,7 +188,7 @@ def test_float32_restarts_with_a_period_multiplier_near_one(
     # The sawtooth's value is the phase in its cycle, so a phase error times the cycle's
     # length is an error in time. Reference: the cycle index from float64 logarithms.
     torch = pytest.importorskip("torch")
-    s = lrkit.restarts(lrkit.linear(0.0, 1.0, period), period, period_mul=mu)
+    s = lrkit.restarts(lrkit.linear(0.0, period, end_lr=1.0), period, period_mul=mu)
     t = np.arange(0, until, until / 100_003)
     i = np.floor(np.log1p(t * (mu - 1) / period) / np.log(mu))
     start = period * (mu**i - 1) / (mu - 1)

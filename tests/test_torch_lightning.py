@@ -22,7 +22,7 @@ pytestmark = [
 ]
 
 SCHEDULE = lrkit.warmup(lrkit.cosine(0.1, 20, end_lr=0.01), steps=5)
-MOMENTUM = lrkit.linear(0.95, 0.85, 25)
+MOMENTUM = lrkit.linear(0.95, 25, end_lr=0.85)
 
 
 class Regression(L.LightningModule):

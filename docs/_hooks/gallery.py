@@ -1,8 +1,9 @@
 """mkdocs hook: pages generated from the code at build time, so the docs cannot drift.
 
 - ``gallery.md`` and ``gallery/NAME.png``: one chart per registered schedule, drawn by
-  ``lrkit.plot`` from the text form shown under it, with the formula from its docstring. Every
-  catalogue and composition entry must have an example below, or the build fails.
+  ``lrkit.plot`` from the text form its definition gives as ``example``, with the formula from
+  its docstring and a table of its arguments from their declarations. An entry without an
+  example, or with an undeclared argument, fails the build.
 - ``<!-- lrkit: ARGS -->`` in a page is replaced by the output of ``lrkit ARGS`` (a failing
   command fails the build).
 - reST roles left in docstrings (``:class:`X` ``) are shown as plain code.
@@ -11,8 +12,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import io
+import math
 import os
 import re
 import shlex
@@ -23,101 +26,21 @@ from mkdocs.structure.files import File, Files
 
 import lrkit
 import lrkit.plot
+from lrkit._params import declared
 from lrkit.cli import main as lrkit_main
 from lrkit.cli import section
 from lrkit.spec import parse
 
-#: name -> (text form, length of the chart, unit). The text form is what the page shows.
-EXAMPLES: dict[str, tuple[str, int, str]] = {
-    "constant": ("constant(start_lr=0.001)", 50, "epochs"),
-    "time_based_decay": ("time_based_decay(start_lr=0.001, decay=0.1)", 50, "epochs"),
-    "exponential_decay": ("exponential_decay(start_lr=0.001, exp_decay=0.1)", 50, "epochs"),
-    "constant_then_exponential_decay": (
-        "constant_then_exponential_decay(start_lr=0.001, rampup_epochs=10, exp_decay=0.1)",
-        50,
-        "epochs",
-    ),
-    "one_cycle": (
-        "one_cycle(start_lr=0.0001, min_lr=0.00001, max_lr=0.001, rampup_epochs=10, "
-        "sustain_epochs=0, exp_decay=0.8)",
-        50,
-        "epochs",
-    ),
-    "step": ("step(start_lr=0.1, step_size=30)", 100, "epochs"),
-    "multistep": ("multistep(start_lr=0.1, milestones=[30, 80])", 100, "epochs"),
-    "piecewise_constant": (
-        "piecewise_constant(boundaries=[30, 60], values=[0.1, 0.05, 0.01])",
-        100,
-        "epochs",
-    ),
-    "linear": ("linear(start_lr=0.1, end_lr=0.01, decay_steps=80)", 100, "epochs"),
-    "linear_to_zero": ("linear_to_zero(start_lr=0.1, decay_steps=100)", 110, "epochs"),
-    "polynomial": (
-        "polynomial(start_lr=0.1, end_lr=0.001, decay_steps=40, power=2.0, cycle=True)",
-        120,
-        "epochs",
-    ),
-    "inverse_time": (
-        "inverse_time(start_lr=0.1, decay_rate=1.0, decay_steps=10, staircase=True)",
-        100,
-        "epochs",
-    ),
-    "exponential": (
-        "exponential(start_lr=0.1, decay_rate=0.5, decay_steps=10, end_lr=0.005)",
-        100,
-        "epochs",
-    ),
-    "cosine": ("cosine(start_lr=0.1, decay_steps=100)", 110, "epochs"),
-    "one_minus_sqrt": ("one_minus_sqrt(start_lr=0.1, decay_steps=100)", 110, "epochs"),
-    "tanh_decay": ("tanh_decay(start_lr=0.1, decay_steps=100)", 110, "epochs"),
-    "inverse_sqrt": ("inverse_sqrt(start_lr=0.1, timescale=10)", 100, "epochs"),
-    "noam": ("noam(d_model=512, warmup_steps=4000)", 40_000, "steps"),
-    "cosine_restarts": (
-        "cosine_restarts(start_lr=0.1, first_decay_steps=10, t_mul=2.0, m_mul=0.8)",
-        150,
-        "epochs",
-    ),
-    "cyclic": (
-        "cyclic(base_lr=0.001, max_lr=0.006, step_size_up=500, mode='triangular2')",
-        5000,
-        "steps",
-    ),
-    "onecycle": ("onecycle(max_lr=0.1, total_steps=1000)", 1000, "steps"),
-    "warmup_stable_decay": (
-        "warmup_stable_decay(peak_lr=0.1, warmup_steps=100, stable_steps=700, decay_steps=200, "
-        "decay_shape='1-sqrt')",
-        1100,
-        "steps",
-    ),
-    "join": (
-        "join(schedules=[linear(start_lr=0.0, end_lr=0.1, decay_steps=10), "
-        "cosine(start_lr=0.1, decay_steps=90)], boundaries=[10])",
-        110,
-        "epochs",
-    ),
-    "warmup": ("warmup(cosine(start_lr=0.1, decay_steps=90), steps=10)", 110, "epochs"),
-    "restarts": (
-        "restarts(linear(start_lr=0.1, end_lr=0.0, decay_steps=25), period=25, amplitude_mul=0.7)",
-        100,
-        "epochs",
-    ),
-    "scale": ("scale(cosine(start_lr=0.1, decay_steps=100), factor=0.5)", 110, "epochs"),
-    "sum": (
-        "sum(a=cosine(start_lr=0.09, decay_steps=100), b=constant(start_lr=0.01))",
-        110,
-        "epochs",
-    ),
-    "product": (
-        "product(a=exponential_decay(start_lr=0.1, exp_decay=0.02), "
-        "b=cyclic(base_lr=0.2, max_lr=1.0, step_size_up=10))",
-        100,
-        "epochs",
-    ),
-    "clip": ("clip(exponential_decay(start_lr=0.1, exp_decay=0.05), min_lr=0.02)", 100, "epochs"),
-    "shift": ("shift(cosine(start_lr=0.1, decay_steps=80), delay=20)", 110, "epochs"),
-    "staircase": ("staircase(cosine(start_lr=0.1, decay_steps=100), step_size=10)", 110, "epochs"),
-    "stretch": ("stretch(cosine(start_lr=0.1, decay_steps=10), factor=100)", 1100, "steps"),
-}
+
+def example(name: str) -> tuple[str, int, str]:
+    """The text form a schedule's definition gives as its example, and the length (and unit)
+    of its chart: past its end, or four times its last phase boundary when it never ends."""
+    cls = lrkit.REGISTRY[name]
+    s = parse(cls.example)
+    end = s.duration or 4 * max(s.breakpoints(1e6), default=25)
+    length = max(10, math.ceil(1.1 * end))
+    return cls.example, length, "steps" if length > 1000 else "epochs"
+
 
 SECTIONS = {
     "The seed's five": "The schedules of the seed, with its names and parameters.",
@@ -131,7 +54,7 @@ def documented_names() -> list[str]:
     return [
         name
         for name, cls in lrkit.REGISTRY.items()
-        if cls.__module__ in ("lrkit.schedules", "lrkit.compose")
+        if cls.__module__ in ("lrkit.schedules", "lrkit.recipes", "lrkit.compose")
     ]
 
 
@@ -141,8 +64,21 @@ def _markdown(text: str) -> str:
     return text.replace("``", "`")
 
 
+def arguments_table(cls: type[lrkit.Schedule]) -> str:
+    """Every argument of ``cls``, from its declaration: name, rule, default, meaning."""
+    rows = ["| argument | takes | default | meaning |", "|---|---|---|---|"]
+    for f in dataclasses.fields(cls):
+        p = declared(f)
+        if p is None:
+            raise PluginError(f"{cls.__name__}.{f.name} is not declared with lrkit._params")
+        default = "required" if f.default is dataclasses.MISSING else f"`{f.default!r}`"
+        keyword = " (keyword only)" if f.kw_only else ""
+        rows.append(f"| `{f.name}`{keyword} | {p.rule()} | {default} | {_markdown(p.doc)} |")
+    return "\n".join(rows)
+
+
 def entry_markdown(name: str) -> str:
-    spec, length, unit = EXAMPLES[name]
+    spec, length, unit = example(name)
     cls = lrkit.REGISTRY[name]
     doc = inspect.getdoc(cls) or ""
     paragraphs = doc.split("\n\n")
@@ -152,6 +88,7 @@ def entry_markdown(name: str) -> str:
     if formula:
         parts.append(formula.group())
     parts.append(f"```text\n{spec}\n```")
+    parts.append(arguments_table(cls))
     qualified = f"{cls.__module__}.{cls.__name__}"
     parts.append(
         f'[`lrkit.{name}`][{qualified}] · in a terminal: `lrkit show "{spec}" --{unit} {length}`'
@@ -160,9 +97,9 @@ def entry_markdown(name: str) -> str:
 
 
 def gallery_markdown() -> str:
-    missing = sorted(set(documented_names()) - set(EXAMPLES))
+    missing = [n for n in documented_names() if not lrkit.REGISTRY[n].example]
     if missing:
-        raise PluginError(f"the gallery has no example for {', '.join(missing)}: add to EXAMPLES")
+        raise PluginError(f"no `example` in the definition of {', '.join(missing)}")
     out = [
         "# Catalogue",
         "Every schedule in lrkit, each drawn when this site was built by `lrkit.plot` from "
@@ -177,7 +114,7 @@ def gallery_markdown() -> str:
 
 
 def image(name: str) -> bytes:
-    spec, length, unit = EXAMPLES[name]
+    spec, length, unit = example(name)
     fig = lrkit.plot.figure(parse(spec), size=(6.4, 2.8), **{unit: length})
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})

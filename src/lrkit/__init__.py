@@ -9,7 +9,18 @@ Each catalogue entry is a class; its lower-case name (``lrkit.cosine``) is the s
 under the name used in configs and the text form. Importing lrkit imports NumPy only.
 """
 
-from lrkit._core import REGISTRY, Compound, FunctionSchedule, Schedule, as_schedule, from_config
+import warnings as _warnings
+from typing import Any as _Any
+
+from lrkit._core import (
+    ALIASES,
+    REGISTRY,
+    Compound,
+    FunctionSchedule,
+    Schedule,
+    as_schedule,
+    from_config,
+)
 from lrkit.compose import (
     Clip,
     Join,
@@ -25,21 +36,24 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
+from lrkit.recipes import (
+    CosineRestarts,
+    Cyclic,
+    LinearToZero,
+    Noam,
+    OneCyclePolicy,
+    WarmupStableDecay,
+)
 from lrkit.schedules import (
     Constant,
     ConstantThenExponentialDecay,
     Cosine,
-    CosineRestarts,
-    Cyclic,
     Exponential,
     ExponentialDecay,
     InverseSqrt,
     InverseTime,
     Linear,
-    LinearToZero,
     MultiStep,
-    Noam,
-    OneCycle,
     OneCycleSeed,
     OneMinusSqrt,
     PiecewiseConstant,
@@ -47,7 +61,6 @@ from lrkit.schedules import (
     Step,
     TanhDecay,
     TimeBasedDecay,
-    WarmupStableDecay,
 )
 from lrkit.spec import SpecError, parse
 
@@ -72,7 +85,7 @@ exponential = Exponential
 cosine = Cosine
 cosine_restarts = CosineRestarts
 cyclic = Cyclic
-onecycle = OneCycle
+one_cycle_policy = OneCyclePolicy
 inverse_sqrt = InverseSqrt
 noam = Noam
 warmup_stable_decay = WarmupStableDecay
@@ -88,7 +101,24 @@ shift = Shift
 staircase = Staircase
 stretch = Stretch
 
+#: Names of lrkit 0.1, kept working (with a DeprecationWarning): old name -> new name.
+_DEPRECATED = {"onecycle": "one_cycle_policy", "OneCycle": "OneCyclePolicy"}
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _DEPRECATED:
+        _warnings.warn(
+            f"lrkit.{name} is deprecated; use lrkit.{_DEPRECATED[name]} (the same schedule). "
+            "The seed's different schedule is lrkit.one_cycle.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[_DEPRECATED[name]]
+    raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
+
+
 __all__ = [
+    "ALIASES",
     "REGISTRY",
     "Clip",
     "Compound",
@@ -107,7 +137,7 @@ __all__ = [
     "LinearToZero",
     "MultiStep",
     "Noam",
-    "OneCycle",
+    "OneCyclePolicy",
     "OneCycleSeed",
     "OneMinusSqrt",
     "PiecewiseConstant",
@@ -147,8 +177,8 @@ __all__ = [
     "multistep",
     "noam",
     "one_cycle",
+    "one_cycle_policy",
     "one_minus_sqrt",
-    "onecycle",
     "parse",
     "piecewise_constant",
     "polynomial",

@@ -11,16 +11,21 @@ import inspect
 import math
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
-from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number, ops_for
+from lrkit import _validate
+from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number, namespace
+from lrkit._params import Param, args_section, declared
 
 #: catalogue name -> class, filled by ``Schedule.__init_subclass__``.
 REGISTRY: dict[str, type[Schedule]] = {}
+#: deprecated name -> current name; configs and text forms that use one still load.
+ALIASES: dict[str, str] = {}
 
 Config = dict[str, Any]
 
@@ -62,22 +67,43 @@ class Schedule:
     """
 
     name: ClassVar[str] = "schedule"
+    #: A text form of a typical instance: the docs gallery draws it and the framework tests
+    #: run it, so a new schedule is covered everywhere by giving this one line.
+    example: ClassVar[str] = ""
+    #: How Python code names the class, when not ``lrkit.<name>`` (``lrkit.join`` is a function).
+    python_name: ClassVar[str] = ""
 
-    def __init_subclass__(cls, name: str | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, name: str | None = None, aliases: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
         if name is not None:
-            if name in REGISTRY:
-                raise RuntimeError(f"two schedules are registered as {name!r}")
+            for key in (name, *aliases):
+                if key in REGISTRY or key in ALIASES:
+                    raise RuntimeError(f"two schedules are registered as {key!r}")
             cls.name = name
             REGISTRY[name] = cls
+            ALIASES.update(dict.fromkeys(aliases, name))
+        cls.__doc__ = _with_args(cls)
+
+    def __post_init__(self) -> None:
+        """Check and normalise every declared argument, then the relations between them."""
+        for f in dataclasses.fields(self):
+            p = declared(f)
+            if p is not None:
+                object.__setattr__(self, f.name, _checked(p, f.name, getattr(self, f.name)))
+        self._check()
+
+    def _check(self) -> None:
+        """Relations between arguments (``min_lr <= max_lr``); each argument alone is checked
+        from its declaration before this runs."""
 
     # -- evaluation --------------------------------------------------------------------
 
     def __call__(self, t: Any) -> Any:
         if is_real_number(t):
             return self._scalar(float(t))
-        ops = ops_for(t)
-        x = ops.asfloat(t)
+        ops, x = namespace(t)
         if not isinstance(ops, NumpyOps):
             return ops.result(self._f(ops.maximum(x, 0.0), ops))
         with np.errstate(all="ignore"):  # no warnings from branches that are not taken
@@ -94,7 +120,7 @@ class Schedule:
             # An untaken branch overflowed or divided by zero in Python floats: redo it with
             # NumPy scalars, which give inf/nan there instead of raising.
             with np.errstate(all="ignore"):
-                return float(self._f(np.float64(max(t, 0.0)), ops_for(0.0)))
+                return float(self._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
 
     def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
         """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in
@@ -112,7 +138,7 @@ class Schedule:
                     dst[i:j] = self._f(np.maximum(src[i:j], 0.0), ops)
 
         n = src.size
-        workers = _threads_for(n) if self._thread_safe() else 1
+        workers = _threads_for(n) if self._thread_safe else 1
         if workers == 1:
             work(0, n)
             return out
@@ -126,11 +152,13 @@ class Schedule:
             thread.join()
         return out
 
+    @cached_property
     def _thread_safe(self) -> bool:
-        """Pure lrkit formulas only: a wrapped user function is never called from a thread."""
+        """Pure lrkit formulas only: a wrapped user function is never called from a thread.
+        (Cached: the value is immutable, and a large call should not walk the tree again.)"""
         for value in self.params().values():
             for item in value if isinstance(value, tuple) else (value,):
-                if isinstance(item, Schedule) and not item._thread_safe():
+                if isinstance(item, Schedule) and not item._thread_safe:
                     return False
         return True
 
@@ -153,8 +181,13 @@ class Schedule:
 
     # -- value semantics ---------------------------------------------------------------
 
-    def _set(self, field: str, value: Any) -> None:
-        object.__setattr__(self, field, value)
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the fields: cached properties are derived, and rebuilt after unpickling.
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
 
     def params(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -189,28 +222,25 @@ class Schedule:
 
     # -- composition sugar -------------------------------------------------------------
 
-    def __mul__(self, other: Any) -> Schedule:
-        from lrkit import compose
+    # The operators build combinators, which live in a layer above this one: they reach them
+    # through the registry (filled when lrkit is imported), never by importing upwards.
 
+    def __mul__(self, other: Any) -> Schedule:
         if isinstance(other, Schedule):
-            return compose.Product(self, other)
-        return compose.Scale(self, other)
+            return REGISTRY["product"](self, other)  # type: ignore[call-arg]
+        return REGISTRY["scale"](self, other)  # type: ignore[call-arg]
 
     __rmul__ = __mul__
 
     def __add__(self, other: Any) -> Schedule:
-        from lrkit import compose, schedules
-
         if not isinstance(other, Schedule):
-            other = schedules.Constant(other)
-        return compose.Sum(self, other)
+            other = REGISTRY["constant"](other)  # type: ignore[call-arg]
+        return REGISTRY["sum"](self, other)  # type: ignore[call-arg]
 
     __radd__ = __add__
 
     def __rshift__(self, other: Schedule) -> Schedule:
-        from lrkit import compose
-
-        return compose.sequence(self, other)
+        return REGISTRY["join"].sequence(self, other)  # type: ignore[attr-defined, no-any-return]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -241,8 +271,28 @@ def _from_plain(value: Any) -> Any:
     return value
 
 
+def lookup(name: Any) -> type[Schedule]:
+    """The class registered as ``name`` (a deprecated name warns and gives its successor)."""
+    cls = REGISTRY.get(name) if isinstance(name, str) else None
+    if cls is None and isinstance(name, str) and name in ALIASES:
+        warnings.warn(
+            f"Schedule name {name!r} is deprecated; it is now {ALIASES[name]!r} "
+            "(same arguments, same values). Configs and text forms with the old name still load.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        cls = REGISTRY[ALIASES[name]]
+    if cls is None:
+        raise ValueError(
+            f"Unknown schedule name {_short(name)}. Known names: {', '.join(sorted(REGISTRY))}"
+        )
+    return cls
+
+
 def from_config(config: Config) -> Schedule:
     """Build the schedule that ``config`` (from :meth:`Schedule.to_config`) describes.
+
+    A missing or unknown argument is named, with what the schedule takes.
 
     >>> import lrkit
     >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
@@ -250,24 +300,78 @@ def from_config(config: Config) -> Schedule:
     True
     """
     if not isinstance(config, dict):
-        raise TypeError(f"A schedule config must be a dict. Received: {config!r}")
+        raise TypeError(f"A schedule config must be a dict. Received: {_short(config)}")
     if "name" not in config:
-        raise ValueError(f"A schedule config needs a `name` key. Received: {config!r}")
-    name = config["name"]
-    cls = REGISTRY.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(
-            f"Unknown schedule name {name!r}. Known names: {', '.join(sorted(REGISTRY))}"
-        )
-    allowed = {f.name for f in dataclasses.fields(cls)}
+        raise ValueError(f"A schedule config needs a `name` key. Received: {_short(config)}")
+    cls = lookup(config["name"])
+    name = cls.name
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {k: v for k, v in config.items() if k != "name"}
-    unknown = sorted(set(kwargs) - allowed)
+    unknown = sorted(set(kwargs) - set(fields), key=str)
     if unknown:
         raise ValueError(
-            f"Unknown argument(s) {', '.join(unknown)} for schedule {name!r}. "
-            f"Its arguments are: {', '.join(sorted(allowed))}"
+            f"Unknown argument(s) {', '.join(map(_short, unknown))} for schedule {name!r}. "
+            f"Its arguments are: {', '.join(fields)}"
+        )
+    missing = [
+        k
+        for k, f in fields.items()
+        if k not in kwargs and f.default is dataclasses.MISSING and f.init
+    ]
+    if missing:
+        raise ValueError(
+            f"Schedule {name!r} needs argument(s) {', '.join(missing)}: "
+            + "; ".join(f"{k} ({_rule(fields[k])})" for k in missing)
         )
     return cls(**{k: _from_plain(v) for k, v in kwargs.items()})
+
+
+def _rule(f: dataclasses.Field[Any]) -> str:
+    p = declared(f)
+    return "see its docs" if p is None else p.rule()
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, cut to ``limit`` characters (error messages echo what they got)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
+
+
+def _checked(p: Param, name: str, value: Any) -> Any:
+    if p.kind == "schedule":
+        return as_phase(name, value)
+    if p.kind == "schedules":
+        items = _validate.sequence(name, value, min_len=p.min_len)
+        return tuple(as_phase(f"{name}[{i}]", s) for i, s in enumerate(items))
+    return p.check(name, value)
+
+
+def _with_args(cls: type) -> str | None:
+    """The class docstring with an ``Args:`` section made from its declarations, placed
+    before its examples (a hand-written ``Args:`` would be a second copy: there is none)."""
+    doc: str | None = cls.__dict__.get("__doc__")
+    if not doc:
+        return doc
+    fields = tuple(_declared_fields(cls))
+    if not fields:
+        return doc
+    text = inspect.cleandoc(doc)
+    args = args_section(fields)
+    head, sep, tail = text.partition("\nExamples:")
+    return f"{head.rstrip()}\n\n{args}\n{sep}{tail}" if sep else f"{text}\n\n{args}\n"
+
+
+def _declared_fields(cls: type) -> list[dataclasses.Field[Any]]:
+    """Declared fields in definition order (inherited first), before ``@dataclass`` runs."""
+    out: dict[str, dataclasses.Field[Any]] = {}
+    for klass in reversed(cls.__mro__):
+        for name in inspect.get_annotations(klass):
+            value = klass.__dict__.get(name)
+            if isinstance(value, dataclasses.Field) and declared(value) is not None:
+                out.pop(name, None)
+                out[name] = value
+                value.name = name
+    return list(out.values())
 
 
 class Compound(Schedule):
@@ -289,9 +393,6 @@ class Compound(Schedule):
 
     def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
         return self._built.breakpoints(until)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_built"}
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -324,7 +425,15 @@ class FunctionSchedule(Schedule):
 
     def _call(self, t: float) -> float:
         value = self.fn(int(t) if float(t).is_integer() else float(t))
-        return float(value)
+        # A user's function is checked as a catalogue schedule is: every adapter then refuses
+        # NaN, inf, negative rates and non-numbers alike (Keras' own callback checks too).
+        out = float(value) if is_real_number(value) or _is_scalar_array(value) else None
+        if out is None or not math.isfinite(out) or out < 0:
+            raise ValueError(
+                f"The function {self.spec()[1:-1]} returned {_short(value)} at t={t!r}; "
+                "a schedule must return a finite number >= 0."
+            )
+        return out
 
     def _f(self, t: Array, ops: Ops) -> Array:
         if ops.scalar:
@@ -338,6 +447,7 @@ class FunctionSchedule(Schedule):
             "build the schedule from lrkit's catalogue to use it in-graph"
         )
 
+    @cached_property
     def _thread_safe(self) -> bool:
         return False
 
@@ -351,15 +461,32 @@ class FunctionSchedule(Schedule):
         return f"<function {getattr(self.fn, '__qualname__', repr(self.fn))}>"
 
 
+def _is_scalar_array(value: Any) -> bool:
+    """A 0-d NumPy array or a one-element tensor of a real dtype (``float()`` reads it)."""
+    shape = getattr(value, "shape", None)
+    dtype = str(getattr(value, "dtype", ""))
+    return shape is not None and tuple(shape) == () and ("float" in dtype or "int" in dtype)
+
+
 def as_schedule(x: Any) -> Schedule:
     """A schedule from a schedule, a plain function ``f(epoch)``, or a number (constant)."""
     if isinstance(x, Schedule):
         return x
     if callable(x):
         return FunctionSchedule(x)
-    from lrkit.schedules import Constant
+    return REGISTRY["constant"](x)  # type: ignore[call-arg]
 
-    return Constant(x)
+
+def as_phase(name: str, value: Any) -> Schedule:
+    """A schedule, or a plain function ``f(epoch)`` wrapped as one (scalar-only, no config)."""
+    if isinstance(value, Schedule):
+        return value
+    if callable(value) and not isinstance(value, type):
+        return FunctionSchedule(value)
+    raise TypeError(
+        f"Argument `{name}` must be an lrkit schedule or a function of the epoch. "
+        f"Received: {name}={_short(value)} of type {type(value).__name__}"
+    )
 
 
 def positional_arity(fn: Callable[..., Any]) -> int:

@@ -1,16 +1,20 @@
 """Array namespaces: one formula, many array libraries.
 
 A schedule writes its formula once against an ``Ops`` object: Python operators (``+ - * / **``
-and comparisons) for arithmetic, and the few functions below for the rest. ``ops_for(t)`` picks
-the namespace from the *type* of ``t`` (the einops way) and imports a framework only when the
-input already belongs to it, so ``import lrkit`` never imports a framework.
+and comparisons) for arithmetic, and the few functions below for the rest. ``namespace(t)``
+picks the namespace from the *type* of ``t`` (the einops way) and imports a framework only when
+the input already belongs to it, so ``import lrkit`` never imports a framework.
+
+A namespace is built once per (array library, dtype) and is immutable: the same object serves
+every call, from any thread.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -26,10 +30,38 @@ class Ops:
 
     #: True for a single Python number: combinators may then pick the active branch in Python
     #: instead of evaluating every branch (a pure speed-up; the value is the same).
-    scalar = False
-    dtype: Any = None
+    scalar: ClassVar[bool] = False
+    #: The functions a formula may call, bound from the library's namespace (``library()``).
+    FUNCTIONS: ClassVar[tuple[str, ...]] = (
+        "exp", "expm1", "log", "cos", "sqrt", "tanh", "floor", "ceil"
+    )  # fmt: skip
+    dtype: Any
 
-    def asfloat(self, t: Any) -> Array:
+    def __init__(self, dtype: Any = None) -> None:
+        object.__setattr__(self, "dtype", dtype)
+        library = self.library()
+        if library is not None:
+            for name in self.FUNCTIONS:
+                object.__setattr__(self, name, getattr(library, name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable (one per library and dtype)")
+
+    @classmethod
+    @functools.cache
+    def of(cls, dtype: Any) -> Ops:
+        """The one namespace of this library for ``dtype``."""
+        return cls(dtype)
+
+    @staticmethod
+    def library() -> Any:
+        """The module whose functions (``exp``, ``cos``, ...) this namespace uses, or ``None``
+        when the class defines them itself."""
+        return None
+
+    @staticmethod
+    def to_float(t: Any) -> Array:
+        """``t`` as a floating-point array or tensor of this library."""
         raise NotImplementedError
 
     def result(self, y: Array) -> Any:
@@ -136,12 +168,12 @@ class NumpyOps(Ops):
     def maximum(self, a: Array, b: Array | float) -> Array:
         return np.maximum(a, b)
 
-    def asfloat(self, t: Any) -> Array:
+    @staticmethod
+    def to_float(t: Any) -> Array:
         t = np.asarray(t)
         if t.dtype.kind in "iu":
             t = t.astype(np.float64)
         if t.dtype.kind == "f":
-            self.dtype = t.dtype
             return t
         raise TypeError(
             f"A schedule takes a real-valued time `t`. Received: t with dtype {t.dtype}"
@@ -166,7 +198,8 @@ class ScalarOps(NumpyOps):
 
     scalar = True
 
-    def asfloat(self, t: Any) -> Array:
+    @staticmethod
+    def to_float(t: Any) -> Array:
         return np.float64(t)
 
     def result(self, y: Array) -> Any:
@@ -212,7 +245,8 @@ class MathOps(Ops):
     def ceil(x: float) -> float:
         return float(math.ceil(x))
 
-    def asfloat(self, t: Any) -> Array:
+    @staticmethod
+    def to_float(t: Any) -> Array:
         return float(t)
 
     def result(self, y: Array) -> Any:
@@ -237,16 +271,22 @@ class MathOps(Ops):
 class JaxOps(Ops):
     """JAX arrays and tracers (works under ``jax.jit`` and ``jax.vmap``)."""
 
-    def __init__(self) -> None:
+    np: Any
+
+    @staticmethod
+    def library() -> Any:
         import jax.numpy as jnp
 
-        self.np = jnp
-        self.exp, self.log, self.cos, self.sqrt = jnp.exp, jnp.log, jnp.cos, jnp.sqrt
-        self.tanh, self.floor, self.ceil = jnp.tanh, jnp.floor, jnp.ceil
-        self.expm1 = jnp.expm1
+        return jnp
 
-    def asfloat(self, t: Any) -> Array:
-        jnp = self.np
+    def __init__(self, dtype: Any = None) -> None:
+        super().__init__(dtype)
+        object.__setattr__(self, "np", self.library())
+
+    @staticmethod
+    def to_float(t: Any) -> Array:
+        import jax.numpy as jnp
+
         t = jnp.asarray(t)
         if jnp.issubdtype(t.dtype, jnp.floating):
             return t
@@ -275,18 +315,23 @@ class JaxOps(Ops):
 class TorchOps(Ops):
     """PyTorch tensors: float tensors keep their dtype, integer ones use the default dtype."""
 
-    def __init__(self) -> None:
+    torch: Any
+
+    @staticmethod
+    def library() -> Any:
         import torch
 
-        self.torch = torch
-        self.exp, self.log, self.cos, self.sqrt = torch.exp, torch.log, torch.cos, torch.sqrt
-        self.tanh, self.floor, self.ceil = torch.tanh, torch.floor, torch.ceil
-        self.expm1 = torch.expm1
+        return torch
 
-    def asfloat(self, t: Any) -> Array:
-        t = t if t.is_floating_point() else t.to(self.torch.get_default_dtype())
-        self.dtype = t.dtype
-        return t
+    def __init__(self, dtype: Any = None) -> None:
+        super().__init__(dtype)
+        object.__setattr__(self, "torch", self.library())
+
+    @staticmethod
+    def to_float(t: Any) -> Array:
+        import torch
+
+        return t if t.is_floating_point() else t.to(torch.get_default_dtype())
 
     def full_like(self, x: Array, value: float) -> Array:
         return self.torch.full_like(x, value)
@@ -322,21 +367,26 @@ class TorchOps(Ops):
 class TensorFlowOps(Ops):
     """TensorFlow tensors and variables (works under ``tf.function``)."""
 
-    def __init__(self) -> None:
+    tf: Any
+
+    @staticmethod
+    def library() -> Any:
         import tensorflow as tf
 
-        self.tf = tf
-        m = tf.math
-        self.exp, self.log, self.cos, self.sqrt = m.exp, m.log, m.cos, m.sqrt
-        self.tanh, self.floor, self.ceil = m.tanh, m.floor, m.ceil
-        self.expm1 = m.expm1
+        return tf.math
 
-    def asfloat(self, t: Any) -> Array:
-        tf = self.tf
+    def __init__(self, dtype: Any = None) -> None:
+        import tensorflow as tf
+
+        super().__init__(dtype)
+        object.__setattr__(self, "tf", tf)
+
+    @staticmethod
+    def to_float(t: Any) -> Array:
+        import tensorflow as tf
+
         t = tf.convert_to_tensor(t)
-        t = t if t.dtype.is_floating else tf.cast(t, tf.float32)
-        self.dtype = t.dtype
-        return t
+        return t if t.dtype.is_floating else tf.cast(t, tf.float32)
 
     def _const(self, v: Array | float) -> Array:
         # tf.cast(0.1, tf.float64) would round 0.1 through float32 first.
@@ -362,28 +412,36 @@ class TensorFlowOps(Ops):
         return self.dtype.as_numpy_dtype
 
 
-_SCALAR = ScalarOps()
-MATH = MathOps()
+_SCALAR = ScalarOps(np.float64)
+MATH = MathOps(float)
 
 
-def ops_for(t: Any) -> Ops:
-    """Return the namespace for ``t``, judged by its type; never imports an unused framework."""
+def namespace(t: Any) -> tuple[Ops, Array]:
+    """The namespace for ``t``, judged by its type, and ``t`` as floats of that library.
+
+    Never imports a framework that ``t`` does not already belong to.
+    """
     if isinstance(t, bool | np.bool_):
         raise TypeError(f"A schedule takes a real-valued time `t`. Received: t={t!r}")
     if isinstance(t, int | float | np.integer | np.floating):
-        return _SCALAR
+        return _SCALAR, np.float64(t)
+    cls = _library_of(t)
+    x = cls.to_float(t)
+    return cls.of(x.dtype), x
+
+
+def _library_of(t: Any) -> type[Ops]:
     if isinstance(t, np.ndarray):
-        return NumpyOps()
-    module = type(t).__module__
-    root = module.partition(".")[0]
+        return NumpyOps
+    root = type(t).__module__.partition(".")[0]
     if root in ("jax", "jaxlib") and "jax" in sys.modules:
-        return JaxOps()
+        return JaxOps
     if root == "torch" and "torch" in sys.modules:
-        return TorchOps()
+        return TorchOps
     if root in ("tensorflow", "tf_keras") and "tensorflow" in sys.modules:
-        return TensorFlowOps()
+        return TensorFlowOps
     if isinstance(t, list | tuple):
-        return NumpyOps()
+        return NumpyOps
     raise TypeError(
         "A schedule takes a number, a NumPy array, or a JAX, PyTorch or TensorFlow tensor. "
         f"Received: t of type {type(t).__qualname__}"

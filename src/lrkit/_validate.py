@@ -15,7 +15,7 @@ from typing import Any
 from lrkit._ops import is_real_number
 
 
-def _fail(name: str, rule: str, value: Any) -> ValueError:
+def fail(name: str, rule: str, value: Any) -> ValueError:
     return ValueError(f"Argument `{name}` must be {rule}. Received: {name}={value!r}")
 
 
@@ -32,7 +32,7 @@ def number(name: str, value: Any) -> float:
     except OverflowError:  # an int too large for any float
         finite = False
     if not finite:
-        raise _fail(name, "finite", value)
+        raise fail(name, "finite", value)
     return out
 
 
@@ -45,14 +45,14 @@ def _is_np_int(value: Any) -> bool:
 def nonnegative(name: str, value: Any) -> float:
     out = number(name, value)
     if out < 0:
-        raise _fail(name, ">= 0", value)
+        raise fail(name, ">= 0", value)
     return out
 
 
 def positive(name: str, value: Any) -> float:
     out = number(name, value)
     if out <= 0:
-        raise _fail(name, "> 0", value)
+        raise fail(name, "> 0", value)
     return out
 
 
@@ -60,7 +60,7 @@ def in_range(name: str, value: Any, lo: float, hi: float, *, lo_open: bool = Fal
     """A number in ``[lo, hi]`` (or ``(lo, hi]`` with ``lo_open``)."""
     out = number(name, value)
     if out > hi or out < lo or (lo_open and out == lo):
-        raise _fail(name, f"in {'(' if lo_open else '['}{lo}, {hi}]", value)
+        raise fail(name, f"in {'(' if lo_open else '['}{lo}, {hi}]", value)
     return out
 
 
@@ -88,7 +88,7 @@ def sequence(name: str, value: Any, *, min_len: int = 1) -> tuple[Any, ...]:
             f"of type {type(value).__name__}"
         )
     if len(value) < min_len:
-        raise _fail(name, f"a list of at least {min_len} item(s)", value)
+        raise fail(name, f"a list of at least {min_len} item(s)", value)
     return tuple(value)
 
 
@@ -99,7 +99,7 @@ def numbers(
     items = sequence(name, value, min_len=min_len)
     out = tuple(nonnegative(f"{name}[{i}]", v) for i, v in enumerate(items))
     if increasing and any(b <= a for a, b in itertools.pairwise(out)):
-        raise _fail(name, "strictly increasing", value)
+        raise fail(name, "strictly increasing", value)
     return out
 
 

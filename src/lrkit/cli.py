@@ -318,6 +318,8 @@ def signature(cls: type[Schedule]) -> str:
     """``name(arg, arg=default, ...)`` from the dataclass fields."""
     args = []
     for f in dataclasses.fields(cls):
+        if f.kw_only and "*" not in args:
+            args.append("*")
         if f.default is dataclasses.MISSING:
             args.append(f.name)
         else:

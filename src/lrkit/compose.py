@@ -2,8 +2,8 @@ r"""Composition: put schedules one after another, in front of each other, in cyc
 their values.
 
 Every piece here is a schedule too (a frozen dataclass with a config), so composites nest,
-print, compare, pickle and save like the catalogue. The named compounds of the catalogue
-(:class:`~lrkit.schedules.OneCycle`, :class:`~lrkit.schedules.WarmupStableDecay`, ...) are
+print, compare, pickle and save like the catalogue. The named recipes
+(:class:`~lrkit.recipes.OneCyclePolicy`, :class:`~lrkit.recipes.WarmupStableDecay`, ...) are
 built from these same pieces.
 
 The rule for time: a phase that starts at $b$ sees **local time** $t - b$, so every phase's
@@ -16,25 +16,15 @@ import bisect
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
+from lrkit import _params as p
 from lrkit import _validate as v
-from lrkit._core import Compound, FunctionSchedule, Schedule
+from lrkit._core import Compound, Schedule, as_phase
 from lrkit._ops import MATH, Array, NumpyOps, Ops
 from lrkit.schedules import Cosine, Exponential, Linear
-
-
-def _schedule(name: str, value: object) -> Schedule:
-    """A schedule, or a plain function ``f(epoch)`` wrapped as one (scalar-only, no config)."""
-    if isinstance(value, Schedule):
-        return value
-    if callable(value) and not isinstance(value, type):
-        return FunctionSchedule(value)
-    raise TypeError(
-        f"Argument `{name}` must be an lrkit schedule or a function of the epoch. "
-        f"Received: {name}={value!r} of type {type(value).__name__}"
-    )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -48,25 +38,24 @@ class Join(Schedule, name="join"):
     for ever; a phase that ends before its boundary holds its final value until then.
     Continuous exactly when each phase ends at the value the next one starts from.
 
-    Args:
-        schedules: the phases, at least one.
-        boundaries: ``len(schedules) - 1`` strictly increasing times ``> 0``.
-
     Examples:
-        >>> s = lrkit.Join([lrkit.linear(0.0, 0.1, 5), lrkit.cosine(0.1, 10)], [5])
+        >>> s = lrkit.Join([lrkit.linear(0.0, 5, end_lr=0.1), lrkit.cosine(0.1, 10)], [5])
         >>> s(0), s(5), s(10), s(15)
         (0.0, 0.1, 0.05, 0.0)
     """
 
-    schedules: tuple[Schedule, ...]
-    boundaries: tuple[float, ...]
+    python_name: ClassVar[str] = "lrkit.Join"
+    example: ClassVar[str] = (
+        "join(schedules=[linear(start_lr=0.0, decay_steps=10, end_lr=0.1), "
+        "cosine(start_lr=0.1, decay_steps=90)], boundaries=[10])"
+    )
 
-    def __post_init__(self) -> None:
-        items = v.sequence("schedules", self.schedules)
-        self._set("schedules", tuple(_schedule(f"schedules[{i}]", s) for i, s in enumerate(items)))
-        self._set(
-            "boundaries", v.numbers("boundaries", self.boundaries, min_len=0, increasing=True)
-        )
+    schedules: tuple[Schedule, ...] = p.schedules("The phases.")
+    boundaries: tuple[float, ...] = p.times(
+        "``len(schedules) - 1`` times ``> 0`` where the phases change.", min_len=0
+    )
+
+    def _check(self) -> None:
         if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
                 "Argument `boundaries` must have one item fewer than `schedules`. Received: "
@@ -80,6 +69,11 @@ class Join(Schedule, name="join"):
 
     def _starts(self) -> tuple[float, ...]:
         return (0.0, *self.boundaries)
+
+    @staticmethod
+    def sequence(*schedules: Schedule) -> Schedule:
+        """:func:`sequence`, for ``a >> b`` (the model reaches it through the registry)."""
+        return sequence(*schedules)
 
     def _f(self, t: Array, ops: Ops) -> Array:
         starts = self._starts()
@@ -145,7 +139,7 @@ def join(schedules: Sequence[Schedule | None], boundaries: Sequence[float]) -> S
 def sequence(*schedules: Schedule) -> Schedule:
     """Run each schedule for its own ``duration``, then the next (``a >> b``).
 
-    >>> s = lrkit.linear(0.0, 0.1, 5) >> lrkit.cosine(0.1, 10)
+    >>> s = lrkit.linear(0.0, 5, end_lr=0.1) >> lrkit.cosine(0.1, 10)
     >>> s.boundaries, s(5), s(15)
     ((5,), 0.1, 0.0)
     """
@@ -153,7 +147,7 @@ def sequence(*schedules: Schedule) -> Schedule:
     bounds: list[float] = []
     t: float = 0  # stays an int while the durations are ints, for a tidy repr
     for i, given in enumerate(schedules):
-        s = _schedule(f"schedules[{i}]", given)
+        s = as_phase(f"schedules[{i}]", given)
         if phases:
             bounds.append(t)
         parts = s.schedules if isinstance(s, Join) else (s,)
@@ -193,16 +187,16 @@ class Warmup(Compound, name="warmup"):
         (0.0, 0.05, 0.1, 0.0)
     """
 
-    schedule: Schedule
-    steps: float
-    shape: str = "linear"
-    start_lr: float = 0.0
+    example: ClassVar[str] = (
+        "warmup(cosine(start_lr=0.1, decay_steps=90), steps=10, shape='cosine')"
+    )
 
-    def __post_init__(self) -> None:
-        self._set("schedule", _schedule("schedule", self.schedule))
-        self._set("steps", v.nonnegative("steps", self.steps))
-        self._set("shape", v.choice("shape", self.shape, ("linear", "cosine", "exponential")))
-        self._set("start_lr", v.nonnegative("start_lr", self.start_lr))
+    schedule: Schedule = p.schedule("The schedule that runs after the warmup.")
+    steps: float = p.time("$W$, the warmup's length.")
+    shape: str = p.choice("The warmup's shape.", ("linear", "cosine", "exponential"), "linear")
+    start_lr: float = p.rate("The rate at $t = 0$.", 0.0)
+
+    def _check(self) -> None:
         if self.shape == "exponential" and self.start_lr <= 0:
             raise ValueError(
                 "Argument `start_lr` must be > 0 for an exponential warmup. "
@@ -221,7 +215,7 @@ class Warmup(Compound, name="warmup"):
         b = float(self.schedule(0))
         ramp: Schedule
         if self.shape == "linear":
-            ramp = Linear(a, b, W)
+            ramp = Linear(a, W, end_lr=b)
         elif self.shape == "cosine":
             ramp = Cosine(a, W, b)
         else:
@@ -239,32 +233,21 @@ class Restarts(Schedule, name="restarts"):
     The wrapped schedule's first ``period`` of time is stretched to fill each cycle, and the
     value jumps back to $m^i s(0)$ at each $t_i$. Never ends.
 
-    Args:
-        schedule: the cycle's shape (its time from 0 to ``period``).
-        period: $P > 0$, the first cycle's length.
-        period_mul: $\mu \ge 1$.
-        amplitude_mul: $m \in [0, 1]$.
-
     Examples:
-        >>> s = lrkit.restarts(lrkit.linear(0.1, 0.0, 10), period=10, amplitude_mul=0.5)
+        >>> s = lrkit.restarts(lrkit.linear(0.1, 10, end_lr=0.0), period=10, amplitude_mul=0.5)
         >>> s(0), s(5), s(10), s(15)
         (0.1, 0.05, 0.05, 0.025)
     """
 
-    schedule: Schedule
-    period: float
-    period_mul: float = 1.0
-    amplitude_mul: float = 1.0
+    example: ClassVar[str] = (
+        "restarts(linear(start_lr=0.1, decay_steps=25), period=25, period_mul=1.5, "
+        "amplitude_mul=0.7)"
+    )
 
-    def __post_init__(self) -> None:
-        self._set("schedule", _schedule("schedule", self.schedule))
-        self._set("period", v.positive("period", self.period))
-        self._set("period_mul", v.number("period_mul", self.period_mul))
-        if self.period_mul < 1:
-            raise ValueError(
-                f"Argument `period_mul` must be >= 1. Received: period_mul={self.period_mul!r}"
-            )
-        self._set("amplitude_mul", v.in_range("amplitude_mul", self.amplitude_mul, 0.0, 1.0))
+    schedule: Schedule = p.schedule("The cycle's shape (its time from 0 to ``period``).")
+    period: float = p.length("$P$, the first cycle's length.")
+    period_mul: float = p.real(r"$\mu$, the period multiplier.", 1.0, lo=1.0)
+    amplitude_mul: float = p.factor("$m$, the amplitude multiplier.", 1.0)
 
     def _start(self, i: Array, ops: Ops) -> Array:
         P, mu = self.period, self.period_mul
@@ -308,7 +291,7 @@ class Restarts(Schedule, name="restarts"):
         if n > 4096:
             return None
         i = np.arange(math.ceil(n) + 1, dtype=np.float64)
-        ops = NumpyOps()
+        ops = NumpyOps.of(np.dtype(np.float64))
         return self._start(i, ops), ops.power(mu, i), ops.power(self.amplitude_mul, i)
 
     def _f(self, t: Array, ops: Ops) -> Array:
@@ -338,16 +321,14 @@ class Scale(Schedule, name="scale"):
     $$\eta(t) = c\, s(t)$$
 
     Examples:
-        >>> (lrkit.linear(0.1, 0.0, 10) * 0.5)(0)
+        >>> (lrkit.linear(0.1, 10, end_lr=0.0) * 0.5)(0)
         0.05
     """
 
-    schedule: Schedule
-    factor: float
+    example: ClassVar[str] = "scale(cosine(start_lr=1.0, decay_steps=100), factor=0.1)"
 
-    def __post_init__(self) -> None:
-        self._set("schedule", _schedule("schedule", self.schedule))
-        self._set("factor", v.nonnegative("factor", self.factor))
+    schedule: Schedule = p.schedule("The schedule to scale.")
+    factor: float = p.real("$c$.", lo=0.0)
 
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.schedule._f(t, ops) * self.factor
@@ -363,10 +344,6 @@ class Scale(Schedule, name="scale"):
 class _Pair(Schedule):
     a: Schedule
     b: Schedule
-
-    def __post_init__(self) -> None:
-        self._set("a", _schedule("a", self.a))
-        self._set("b", _schedule("b", self.b))
 
     @property
     def duration(self) -> float | None:
@@ -384,12 +361,17 @@ class Sum(_Pair, name="sum"):
     $$\eta(t) = a(t) + b(t)$$
 
     Examples:
-        >>> (lrkit.linear(0.1, 0.0, 10) + 0.01)(10)
+        >>> (lrkit.linear(0.1, 10, end_lr=0.0) + 0.01)(10)
         0.01
     """
 
-    a: Schedule
-    b: Schedule
+    python_name: ClassVar[str] = "lrkit.Sum"
+    example: ClassVar[str] = (
+        "sum(a=cosine(start_lr=0.09, decay_steps=100), b=constant(start_lr=0.01))"
+    )
+
+    a: Schedule = p.schedule("The first term.")
+    b: Schedule = p.schedule("The second term.")
 
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.a._f(t, ops) + self.b._f(t, ops)
@@ -402,12 +384,18 @@ class Product(_Pair, name="product"):
     $$\eta(t) = a(t)\, b(t)$$
 
     Examples:
-        >>> (lrkit.linear(0.1, 0.0, 10) * lrkit.linear(1.0, 0.0, 10))(5)
+        >>> (lrkit.linear(0.1, 10, end_lr=0.0) * lrkit.linear(1.0, 10, end_lr=0.0))(5)
         0.025
     """
 
-    a: Schedule
-    b: Schedule
+    python_name: ClassVar[str] = "lrkit.Product"
+    example: ClassVar[str] = (
+        "product(a=cosine(start_lr=1.0, decay_steps=100), "
+        "b=linear(start_lr=0.1, decay_steps=50, end_lr=0.05))"
+    )
+
+    a: Schedule = p.schedule("The first factor.")
+    b: Schedule = p.schedule("The second factor.")
 
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.a._f(t, ops) * self.b._f(t, ops)
@@ -420,23 +408,20 @@ class Clip(Schedule, name="clip"):
     $$\eta(t) = \min(\max(s(t), \eta_{min}), \eta_{max})$$
 
     Examples:
-        >>> s = lrkit.clip(lrkit.linear(0.1, 0.0, 10), min_lr=0.02)
+        >>> s = lrkit.clip(lrkit.linear(0.1, 10, end_lr=0.0), min_lr=0.02)
         >>> s(5), s(10)
         (0.05, 0.02)
     """
 
-    schedule: Schedule
-    min_lr: float | None = None
-    max_lr: float | None = None
+    example: ClassVar[str] = "clip(inverse_sqrt(start_lr=1.0), min_lr=0.01, max_lr=0.5)"
 
-    def __post_init__(self) -> None:
-        self._set("schedule", _schedule("schedule", self.schedule))
+    schedule: Schedule = p.schedule("The schedule to clip.")
+    min_lr: float | None = p.rate("The floor.", None, optional=True)
+    max_lr: float | None = p.rate("The ceiling.", None, optional=True)
+
+    def _check(self) -> None:
         if self.min_lr is None and self.max_lr is None:
             raise ValueError("Arguments `min_lr` and `max_lr` are both None: give at least one.")
-        if self.min_lr is not None:
-            self._set("min_lr", v.nonnegative("min_lr", self.min_lr))
-        if self.max_lr is not None:
-            self._set("max_lr", v.nonnegative("max_lr", self.max_lr))
         if self.min_lr is not None and self.max_lr is not None:
             v.not_greater("min_lr", self.min_lr, "max_lr", self.max_lr)
 
@@ -464,17 +449,15 @@ class Shift(Schedule, name="shift"):
     $$\eta(t) = s(\max(t - d, 0))$$
 
     Examples:
-        >>> s = lrkit.shift(lrkit.linear(0.1, 0.0, 10), delay=5)
+        >>> s = lrkit.shift(lrkit.linear(0.1, 10, end_lr=0.0), delay=5)
         >>> s(0), s(5), s(10)
         (0.1, 0.1, 0.05)
     """
 
-    schedule: Schedule
-    delay: float
+    example: ClassVar[str] = "shift(cosine(start_lr=0.1, decay_steps=100), delay=10)"
 
-    def __post_init__(self) -> None:
-        self._set("schedule", _schedule("schedule", self.schedule))
-        self._set("delay", v.number("delay", self.delay))
+    schedule: Schedule = p.schedule("The schedule to delay.")
+    delay: float = p.real("$d$ (negative: advance).")
 
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.schedule._f(ops.maximum(t - self.delay, 0.0), ops)
@@ -496,17 +479,15 @@ class Staircase(Schedule, name="staircase"):
     $$\eta(t) = s\left(h \lfloor t / h \rfloor\right)$$
 
     Examples:
-        >>> s = lrkit.staircase(lrkit.linear(0.1, 0.0, 10), step_size=5)
+        >>> s = lrkit.staircase(lrkit.linear(0.1, 10, end_lr=0.0), step_size=5)
         >>> s(4), s(5), s(9)
         (0.1, 0.05, 0.05)
     """
 
-    schedule: Schedule
-    step_size: float
+    example: ClassVar[str] = "staircase(cosine(start_lr=0.1, decay_steps=100), step_size=10)"
 
-    def __post_init__(self) -> None:
-        self._set("schedule", _schedule("schedule", self.schedule))
-        self._set("step_size", v.positive("step_size", self.step_size))
+    schedule: Schedule = p.schedule("The schedule to sample.")
+    step_size: float = p.length("$h$.")
 
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.schedule._f(ops.floor_div(t, self.step_size) * self.step_size, ops)
@@ -530,23 +511,18 @@ class Stretch(Schedule, name="stretch"):
     ``stretch(s, steps_per_epoch)``.
 
     Examples:
-        >>> s = lrkit.stretch(lrkit.linear(0.1, 0.0, 10), factor=100)   # epochs -> steps
+        >>> s = lrkit.stretch(lrkit.linear(0.1, 10, end_lr=0.0), factor=100)   # epochs -> steps
         >>> s(500), s(1000)
         (0.05, 0.0)
     """
 
-    schedule: Schedule
-    factor: float
+    example: ClassVar[str] = "stretch(cosine(start_lr=0.1, decay_steps=10), factor=10)"
 
-    def __post_init__(self) -> None:
-        self._set("schedule", _schedule("schedule", self.schedule))
-        self._set("factor", v.positive("factor", self.factor))
+    schedule: Schedule = p.schedule("The schedule to slow down.")
+    factor: float = p.length("$k$, units of time per unit of the schedule's time.")
 
     def _f(self, t: Array, ops: Ops) -> Array:
-        # Whole units first, then the remainder: t / k alone can land just below a whole
-        # number at t = n k under XLA (t * (1/k)), and a step at that epoch would come late.
-        whole = ops.floor_div(t, self.factor)
-        return self.schedule._f(whole + (t - whole * self.factor) / self.factor, ops)
+        return self.schedule._f(stretched_time(t, self.factor, ops), ops)
 
     @property
     def duration(self) -> float | None:
@@ -555,3 +531,14 @@ class Stretch(Schedule, name="stretch"):
 
     def breakpoints(self, until: float = math.inf) -> tuple[float, ...]:
         return tuple(b * self.factor for b in self.schedule.breakpoints(until / self.factor))
+
+
+def stretched_time(t: Array, factor: float, ops: Ops) -> Array:
+    """``t / factor``, as :class:`Stretch` and every adapter compute it (steps -> epochs).
+
+    Whole units first, then the remainder: ``t / k`` alone can land just below a whole number
+    at ``t = n k`` under XLA (``t * (1/k)``), and a step at that epoch would come late. The
+    adapters call this one function, so a schedule reads the same times in all of them.
+    """
+    whole = ops.floor_div(t, factor)
+    return whole + (t - whole * factor) / factor

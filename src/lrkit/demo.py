@@ -160,7 +160,7 @@ def recipe(name: str, epochs: float, peak: float) -> Schedule:
         )
     if name == "cosine":
         return lrkit.cosine(start_lr=r(peak), decay_steps=epochs)
-    return lrkit.onecycle(max_lr=r(peak), total_steps=epochs)
+    return lrkit.one_cycle_policy(max_lr=r(peak), total_steps=epochs)
 
 
 def recipes(epochs: float, peaks: Mapping[str, float] | None = None) -> dict[str, Schedule]:

@@ -41,8 +41,9 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2 has no keras.ops
     raise ImportError(f"lrkit.keras needs Keras 3. Found Keras {keras.__version__}")
 
 from lrkit import _validate as v
-from lrkit._core import Config, Schedule, from_config, positional_arity
-from lrkit._ops import Array, Ops, is_real_number
+from lrkit._adapt import Clock, rate_source
+from lrkit._core import Config, Schedule, from_config
+from lrkit._ops import MATH, Array, Ops, is_real_number
 
 __all__ = [
     "KerasOps",
@@ -62,18 +63,16 @@ class KerasOps(Ops):
     >>> import keras, lrkit
     >>> from lrkit.keras import KerasOps
     >>> t = keras.ops.convert_to_tensor([0.0, 50.0, 100.0])
-    >>> keras.ops.convert_to_numpy(lrkit.cosine(0.1, 100).evaluate(t, KerasOps())).round(6)
+    >>> ops = KerasOps.of("float32")
+    >>> keras.ops.convert_to_numpy(lrkit.cosine(0.1, 100).evaluate(t, ops)).round(6)
     array([0.1 , 0.05, 0.  ], dtype=float32)
     """
 
-    def __init__(self, dtype: str = "float32") -> None:
-        o = keras.ops
-        self.dtype = dtype
-        self.exp, self.log, self.cos, self.sqrt = o.exp, o.log, o.cos, o.sqrt
-        self.tanh, self.floor, self.ceil = o.tanh, o.floor, o.ceil
-        self.expm1 = o.expm1
+    @staticmethod
+    def library() -> Any:
+        return keras.ops
 
-    def asfloat(self, t: Any) -> Array:
+    def to_dtype(self, t: Any) -> Array:
         return keras.ops.cast(t, self.dtype)
 
     def full_like(self, x: Array, value: float) -> Array:
@@ -123,21 +122,13 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
             steps_per_epoch = v.positive("steps_per_epoch", steps_per_epoch)
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
-        self._ops = KerasOps()
+        self._clock = Clock(steps_per_epoch)
+        self._ops = KerasOps.of("float32")
 
     def __call__(self, step: Any) -> Any:
-        per_epoch = self.steps_per_epoch
-        if per_epoch is None:
-            t = keras.ops.cast(step, "float32")
-        elif float(per_epoch).is_integer():
-            # Whole epochs by integer division, so every epoch starts exactly on a whole number:
-            # XLA computes step / n as step * float32(1 / n), and 41 * (1 / 41) < 1.
-            n = int(per_epoch)
-            epochs = keras.ops.floor_divide(step, n)
-            within = keras.ops.cast(step - epochs * n, "float32") / n
-            t = keras.ops.cast(epochs, "float32") + within
-        else:
-            t = keras.ops.cast(step, "float32") / per_epoch
+        # The clock's time, as every adapter and lrkit.stretch compute it (whole epochs, then
+        # the remainder: exact epoch starts under XLA).
+        t = self._clock.time(keras.ops.cast(step, "float32"), self._ops)
         return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
 
     def get_config(self) -> Config:
@@ -298,7 +289,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
     ) -> None:
         super().__init__()
         self.schedule = schedule
-        self._two_args = _takes_lr("schedule", schedule)
+        self._source = _source("schedule", schedule)
         self.verbose = verbose
         self.unit = v.choice("unit", unit, ("epoch", "step"))
         if per_batch is None:
@@ -314,20 +305,22 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         self.steps_per_epoch = steps_per_epoch
         self.hyperparameters = _hyperparameters(hyperparameters)
         self._steps: int | None = None
+        self._clock = Clock()
         self._epoch = 0
 
     # -- the rate ----------------------------------------------------------------------
 
     def _base_rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
         """The schedule's value at ``t``, and the value as the user's function returned it."""
-        if isinstance(self.schedule, Schedule):
+        source = self._source
+        if source.function is None:
+            if not isinstance(self.schedule, Schedule):  # f(epoch): show what it returned
+                value = self.schedule(_time(t))
+                return _rate_value(value, t), value
             value = self.schedule(t)
             return value, value
-        if self._two_args:
-            current = _float(optimizer.learning_rate)
-            value = self.schedule(_time(t), current)
-        else:
-            value = self.schedule(_time(t))
+        current = _float(optimizer.learning_rate)
+        value = source.function(_time(t), current)
         return _rate_value(value, t), value
 
     def _rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
@@ -370,6 +363,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
                 )
             if self.unit == "epoch":
                 self._steps = self._resolve_steps_per_epoch()
+                self._clock = Clock(self._steps)
 
     def _resolve_steps_per_epoch(self) -> int:
         """The batches per epoch: Keras' count when it has one, else the user's."""
@@ -403,7 +397,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
             t: float = _iterations(self.model.optimizer)
         else:
             assert self._steps is not None  # set in on_train_begin
-            t = self._epoch + batch / self._steps
+            t = self._clock.time(self._epoch * self._steps + batch, MATH)
         self._set_rate(t, self._epoch, announce=batch == 0)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -415,27 +409,21 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
             logs[name] = float(getattr(optimizer, name))
 
 
-def _takes_lr(name: str, fn: Any) -> bool:
-    """Whether a function is ``f(epoch, lr)``, read from its signature (schedules: ``False``)."""
+def _source(name: str, fn: Any, *, allow_lr: bool = True) -> Any:
+    """What the callback takes, as the one adapter contract (:func:`lrkit._adapt.rate_source`);
+    a Keras ``LearningRateSchedule`` is refused with the way to use it."""
     if isinstance(fn, _KerasLRSchedule):
         raise TypeError(
             f"Argument `{name}` is a Keras LearningRateSchedule, which runs inside the "
             "optimizer: pass it as the optimizer's learning_rate, without this callback. "
             f"Received: {name}={fn!r}"
         )
-    if isinstance(fn, Schedule):
-        return False
-    if not callable(fn):
+    if is_real_number(fn):
         raise TypeError(
             f"Argument `{name}` must be an lrkit schedule or a function f(epoch) or "
             f"f(epoch, lr). Received: {name}={fn!r} of type {type(fn).__name__}"
         )
-    arity = positional_arity(fn)
-    if arity == 0:
-        raise TypeError(
-            f"Argument `{name}` must take the epoch as its first argument. Received: {name}={fn!r}"
-        )
-    return arity != 1
+    return rate_source(name, fn, allow_lr=allow_lr)
 
 
 def _hyperparameters(
@@ -455,11 +443,7 @@ def _hyperparameters(
                 "Argument `hyperparameters` names optimizer attributes other than the learning "
                 f"rate (which `schedule` drives). Received: {name!r}"
             )
-        if _takes_lr(f"hyperparameters[{name!r}]", s):
-            raise TypeError(
-                f"Argument `hyperparameters[{name!r}]` must be an lrkit schedule or a function "
-                f"f(epoch). Received: {s!r}"
-            )
+        _source(f"hyperparameters[{name!r}]", s, allow_lr=False)
         out[name] = s
     return out
 
@@ -553,7 +537,7 @@ class ReduceOnPlateau(LearningRateScheduler):
             steps_per_epoch=steps_per_epoch,
             hyperparameters=hyperparameters,
         )
-        if self._two_args:
+        if self._source.takes_lr:
             raise TypeError(
                 "Argument `schedule` must be an lrkit schedule or a function f(epoch): with "
                 "f(epoch, lr) the plateau factor would compound through `lr`. "

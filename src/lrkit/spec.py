@@ -22,7 +22,7 @@ with the position and what was expected.
 0.1
 >>> lrkit.parse(str(s)) == s
 True
->>> s = lrkit.parse("linear(0.0, 0.1, 5) >> cosine(0.1, 95)")
+>>> s = lrkit.parse("linear(0.0, 5, end_lr=0.1) >> cosine(0.1, 95)")
 >>> s.name, s.boundaries, s(5)
 ('join', (5,), 0.1)
 """
@@ -35,7 +35,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from lrkit._core import REGISTRY, Schedule
+from lrkit._core import ALIASES, REGISTRY, Schedule, lookup
+from lrkit.compose import sequence
 
 __all__ = ["MAX_DEPTH", "MAX_LENGTH", "SpecError", "parse", "python_source"]
 
@@ -251,8 +252,6 @@ class _Parser:
                     f"expected a schedule on each side of '>>', found {_kind(part.value)}",
                     part.position,
                 )
-        from lrkit.compose import sequence
-
         try:
             value = sequence(*(p.value for p in parts))
         except Exception as e:  # a phase with no end of its own, ...
@@ -334,7 +333,8 @@ class _Parser:
         return _Node([item.value for item in items], opening.position, depth)
 
     def call(self, name: _Token) -> _Node:
-        cls = REGISTRY.get(name.text)
+        known = name.text in REGISTRY or name.text in ALIASES
+        cls = lookup(name.text) if known else None
         if cls is None:
             after = self.text[name.position + len(name.text) :].lstrip()
             raise self.error(_unknown_name(name.text, after.startswith(".")), name.position)
@@ -348,6 +348,7 @@ class _Parser:
         self.enter(opening.position)
         fields = [f for f in dataclasses.fields(cls) if f.init]
         names = [f.name for f in fields]
+        positional = [f.name for f in fields if not f.kw_only]
         kwargs: dict[str, _Node] = {}
         where: dict[str, int] = {}
         keyword_seen = False
@@ -376,12 +377,13 @@ class _Parser:
                         "a positional argument cannot follow a keyword argument",
                         token.position,
                     )
-                if len(kwargs) >= len(names):
+                if len(kwargs) >= len(positional):
                     raise self.error(
-                        f"{name.text}() takes at most {len(names)} arguments ({', '.join(names)})",
+                        f"{name.text}() takes at most {len(positional)} positional arguments "
+                        f"({', '.join(positional)}); give the others by name",
                         token.position,
                     )
-                arg = names[len(kwargs)]
+                arg = positional[len(kwargs)]
             where[arg] = token.position
             kwargs[arg] = self.expression()
             if not self.at(","):
@@ -535,10 +537,11 @@ def python_source(schedule: Schedule, width: int = 88) -> str:
 
     Lines are broken, one argument per line, where they would be longer than ``width``.
 
-    >>> print(lrkit.spec.python_source(lrkit.parse("linear(0.0, 0.1, 5) >> cosine(0.1, 95)")))
+    >>> s = lrkit.parse("linear(0.0, 5, end_lr=0.1) >> cosine(0.1, 95)")
+    >>> print(lrkit.spec.python_source(s))
     lrkit.Join(
         schedules=[
-            lrkit.linear(start_lr=0.0, end_lr=0.1, decay_steps=5),
+            lrkit.linear(start_lr=0.0, decay_steps=5, end_lr=0.1),
             lrkit.cosine(start_lr=0.1, decay_steps=95),
         ],
         boundaries=[5],
@@ -548,11 +551,8 @@ def python_source(schedule: Schedule, width: int = 88) -> str:
 
 
 def _python_name(cls: type[Schedule]) -> str:
-    import lrkit
-
-    for attr in (cls.name, cls.__name__):
-        if getattr(lrkit, attr, None) is cls:
-            return f"lrkit.{attr}"
+    if REGISTRY.get(cls.name) is cls:
+        return cls.python_name or f"lrkit.{cls.name}"
     return f"{cls.__module__}.{cls.__qualname__}"
 
 

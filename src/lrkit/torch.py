@@ -21,8 +21,9 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from lrkit import _validate as v
-from lrkit._core import FunctionSchedule, Schedule, as_schedule, from_config, positional_arity
-from lrkit._ops import is_real_number
+from lrkit._adapt import Clock, rate_source
+from lrkit._core import FunctionSchedule, Schedule, from_config
+from lrkit._ops import NumpyOps
 
 __all__ = ["LRScheduler"]
 
@@ -104,7 +105,7 @@ class LRScheduler(_TorchLRScheduler):
 
         >>> up, down = 30, 70
         >>> momentum = lrkit.cosine(0.95, up, end_lr=0.85) >> lrkit.cosine(0.85, down, 0.95)
-        >>> scheduler = LRScheduler(optimizer, lrkit.onecycle(max_lr=0.1, total_steps=100),
+        >>> scheduler = LRScheduler(optimizer, lrkit.one_cycle_policy(max_lr=0.1, total_steps=100),
         ...                         momentum=momentum)
         >>> optimizer.param_groups[0]["lr"], optimizer.param_groups[0]["momentum"]
         (0.004, 0.95)
@@ -113,7 +114,7 @@ class LRScheduler(_TorchLRScheduler):
 
         >>> optimizer = torch.optim.SGD([{"params": [model.weight], "lr": 0.1},
         ...                              {"params": [model.bias], "lr": 0.01}])
-        >>> scheduler = LRScheduler(optimizer, lrkit.linear(1.0, 0.0, 10), relative=True)
+        >>> scheduler = LRScheduler(optimizer, lrkit.linear(1.0, 10, end_lr=0.0), relative=True)
         >>> for _ in range(5):
         ...     optimizer.step()
         ...     scheduler.step()
@@ -165,10 +166,10 @@ class LRScheduler(_TorchLRScheduler):
                     f"hyperparameter; param_groups[{i}] of {type(optimizer).__name__} has none. "
                     f"Received: weight_decay={weight_decay!r}"
                 )
-        time = (self.accumulation_steps, self.steps_per_epoch)
-        self._lr_values = [x for x in _lookaheads(self.lr_schedules, *time) if x is not None]
-        self._momentum_values = _lookaheads(self.momentum_schedules, *time)
-        self._weight_decay_values = _lookaheads(self.weight_decay_schedules, *time)
+        self.clock = Clock(self.steps_per_epoch, self.accumulation_steps)
+        self._lr_values = [x for x in _lookaheads(self.lr_schedules, self.clock) if x is not None]
+        self._momentum_values = _lookaheads(self.momentum_schedules, self.clock)
+        self._weight_decay_values = _lookaheads(self.weight_decay_schedules, self.clock)
         # The torch base class sets `base_lrs` from `initial_lr` and takes the first step.
         super().__init__(optimizer, last_epoch)
 
@@ -180,7 +181,7 @@ class LRScheduler(_TorchLRScheduler):
         return float(self._time(self.last_epoch))
 
     def _time(self, count: Any) -> Any:
-        return schedule_time(count, self.accumulation_steps, self.steps_per_epoch)
+        return self.clock.time(count)
 
     def _lr(self, group: int, count: int) -> float:
         lr = self._lr_values[group].at(count)
@@ -311,22 +312,10 @@ class LRScheduler(_TorchLRScheduler):
 
 
 def _one_schedule(name: str, value: Any) -> Schedule:
-    if isinstance(value, Schedule):
-        return value
-    if callable(value):
-        arity = positional_arity(value)
-        if arity not in (1, -1):
-            raise TypeError(
-                f"Argument `{name}` must be an lrkit schedule or a function of one argument, "
-                f"the time. Received: {name}={value!r} taking {arity} positional arguments"
-            )
-        return as_schedule(value)
-    if is_real_number(value):
-        return as_schedule(value)
-    raise TypeError(
-        f"Argument `{name}` must be an lrkit schedule, a function of the time or a number. "
-        f"Received: {name}={value!r} of type {type(value).__name__}"
-    )
+    schedule = rate_source(name, value, allow_lr=False).schedule
+    if schedule is None:  # pragma: no cover - allow_lr=False never gives f(epoch, lr)
+        raise TypeError(f"Argument `{name}` must be a function of one argument")
+    return schedule
 
 
 def _required_per_group(name: str, value: Any, n: int) -> tuple[Schedule, ...]:
@@ -414,16 +403,6 @@ def _differences(saved: Any, given: dict[str, Any]) -> list[str]:
 # -- the per-step path ---------------------------------------------------------------------
 
 
-def schedule_time(count: Any, accumulation_steps: int, steps_per_epoch: int | None) -> Any:
-    """The schedule time of counter ``count`` (an int or an array of ints).
-
-    Optimizer updates are ``count // accumulation_steps``; in epochs, they are divided by
-    ``steps_per_epoch``.
-    """
-    updates = count // accumulation_steps
-    return updates if steps_per_epoch is None else updates / steps_per_epoch
-
-
 #: How many upcoming counters one vectorized evaluation covers.
 LOOKAHEAD = 1024
 
@@ -438,34 +417,30 @@ class _Lookahead:
     starts a new block. A plain function (scalar-only) is called once per step instead.
     """
 
-    __slots__ = ("accumulation_steps", "schedule", "start", "steps_per_epoch", "values")
+    __slots__ = ("clock", "schedule", "start", "values")
 
-    def __init__(
-        self, schedule: Schedule, accumulation_steps: int, steps_per_epoch: int | None
-    ) -> None:
+    def __init__(self, schedule: Schedule, clock: Clock) -> None:
         self.schedule = schedule
-        self.accumulation_steps = accumulation_steps
-        self.steps_per_epoch = steps_per_epoch
+        self.clock = clock
         self.start = 0
         self.values: list[float] = []
-
-    def time(self, count: Any) -> Any:
-        return schedule_time(count, self.accumulation_steps, self.steps_per_epoch)
 
     def at(self, count: int) -> float:
         i = count - self.start
         if 0 <= i < len(self.values):
             return self.values[i]
         if isinstance(self.schedule, FunctionSchedule):
-            return float(self.schedule(self.time(count)))
+            return float(self.schedule(self.clock.time(count)))
         self.start = count
-        self.values = self.schedule(self.time(np.arange(count, count + LOOKAHEAD))).tolist()
+        counts = np.arange(count, count + LOOKAHEAD, dtype=np.float64)
+        self.values = self.schedule(self.clock.time(counts, _FLOAT64)).tolist()
         return self.values[0]
 
 
-def _lookaheads(
-    schedules: Sequence[Schedule | None], accumulation_steps: int, steps_per_epoch: int | None
-) -> list[_Lookahead | None]:
+_FLOAT64 = NumpyOps.of(np.dtype(np.float64))
+
+
+def _lookaheads(schedules: Sequence[Schedule | None], clock: Clock) -> list[_Lookahead | None]:
     """One look-ahead per distinct schedule, shared by the groups that use it."""
     made: dict[int, _Lookahead] = {}
     out: list[_Lookahead | None] = []
@@ -474,7 +449,7 @@ def _lookaheads(
             out.append(None)
             continue
         if id(s) not in made:
-            made[id(s)] = _Lookahead(s, accumulation_steps, steps_per_epoch)
+            made[id(s)] = _Lookahead(s, clock)
         out.append(made[id(s)])
     return out
 

@@ -23,15 +23,8 @@ from lrkit import _validate as v
 from lrkit._core import Schedule
 from lrkit.compat import _common as c
 from lrkit.compose import Join
-from lrkit.schedules import (
-    Cosine,
-    CosineRestarts,
-    Exponential,
-    InverseTime,
-    Linear,
-    PiecewiseConstant,
-    Polynomial,
-)
+from lrkit.recipes import CosineRestarts
+from lrkit.schedules import Cosine, Exponential, InverseTime, Linear, PiecewiseConstant, Polynomial
 
 __all__ = [
     "CosineDecay",
@@ -112,10 +105,10 @@ def PolynomialDecay(  # noqa: N802
     """
     return Polynomial(
         c.rate("initial_learning_rate", initial_learning_rate),
-        c.rate("end_learning_rate", end_learning_rate),
         c.positive("decay_steps", decay_steps),
-        c.positive("power", power),
-        c.boolean("cycle", cycle),
+        end_lr=c.rate("end_learning_rate", end_learning_rate),
+        power=c.positive("power", power),
+        cycle=c.boolean("cycle", cycle),
     )
 
 
@@ -176,7 +169,7 @@ def CosineDecay(  # noqa: N802
     decay = Cosine(target, steps, alpha * target)
     if warmup == 0:
         return decay
-    return Join((Linear(lr0, target, warmup), decay), (warmup,))
+    return Join((Linear(lr0, warmup, end_lr=target), decay), (warmup,))
 
 
 def CosineDecayRestarts(  # noqa: N802

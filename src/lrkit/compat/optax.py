@@ -86,7 +86,9 @@ def polynomial_schedule(
     steps = v.number("transition_steps", transition_steps)
     if steps <= 0:
         return Constant(init)
-    return _delayed(Polynomial(init, end, steps, c.positive("power", power)), transition_begin)
+    return _delayed(
+        Polynomial(init, steps, end_lr=end, power=c.positive("power", power)), transition_begin
+    )
 
 
 def linear_schedule(
@@ -103,7 +105,7 @@ def linear_schedule(
     steps = v.number("transition_steps", transition_steps)
     if steps <= 0:
         return Constant(init)
-    return _delayed(Linear(init, end, steps), transition_begin)
+    return _delayed(Linear(init, steps, end_lr=end), transition_begin)
 
 
 def piecewise_constant_schedule(
@@ -223,7 +225,7 @@ def piecewise_interpolate_schedule(
         if length <= 0:
             phases.append(None)
         elif kind == "linear":
-            phases.append(Linear(a, b, length))
+            phases.append(Linear(a, length, end_lr=b))
         else:
             phases.append(Cosine(a, length, b))
     phases.append(Constant(values[-1]))

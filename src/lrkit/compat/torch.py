@@ -38,17 +38,15 @@ from lrkit import _validate as v
 from lrkit._core import Schedule
 from lrkit.compat import _common as c
 from lrkit.compose import Join, Restarts, join
+from lrkit.recipes import CosineRestarts, Cyclic, anneal
 from lrkit.schedules import (
     Cosine,
-    CosineRestarts,
-    Cyclic,
     Exponential,
     Linear,
     MultiStep,
     PiecewiseConstant,
     Polynomial,
     Step,
-    anneal,
 )
 
 __all__ = [
@@ -175,7 +173,7 @@ def LinearLR(  # noqa: N802
     end_factor = c.fraction("end_factor", end_factor)
     total_iters = c.positive("total_iters", total_iters)
     base_lr = c.rate("base_lr", base_lr)
-    return Linear(base_lr * start_factor, base_lr * end_factor, total_iters)
+    return Linear(base_lr * start_factor, total_iters, end_lr=base_lr * end_factor)
 
 
 def ExponentialLR(gamma: float, *, base_lr: float = 1.0) -> Schedule:  # noqa: N802
@@ -215,7 +213,7 @@ def PolynomialLR(  # noqa: N802
     """
     total_iters = c.positive("total_iters", total_iters)
     power = c.positive("power", power)
-    return Polynomial(c.rate("base_lr", base_lr), 0.0, total_iters, power)
+    return Polynomial(c.rate("base_lr", base_lr), total_iters, end_lr=0.0, power=power)
 
 
 def CosineAnnealingLR(  # noqa: N802
@@ -425,7 +423,7 @@ def OneCycleLR(  # noqa: N802
     ``max_lr / (div_factor * final_div_factor)`` (with ``three_phase``: up, back down to the
     start, then down to the minimum), each phase annealed with a half cosine or linearly.
     PyTorch ends the first phase at step ``pct_start * total_steps - 1`` and the last at
-    ``total_steps - 1`` (one step earlier than :class:`lrkit.onecycle`, which follows the
+    ``total_steps - 1`` (one step earlier than :class:`lrkit.one_cycle_policy`, which follows the
     paper and optax); this is reproduced exactly.
 
     **Past the end it holds the minimum.** PyTorch raises ``ValueError`` after step

@@ -30,15 +30,8 @@ from lrkit import _validate as v
 from lrkit._core import Schedule
 from lrkit.compat import _common as c
 from lrkit.compose import Join, Restarts, Shift, join
-from lrkit.schedules import (
-    Constant,
-    Cosine,
-    InverseSqrt,
-    Linear,
-    OneMinusSqrt,
-    Polynomial,
-    WarmupStableDecay,
-)
+from lrkit.recipes import WarmupStableDecay
+from lrkit.schedules import Constant, Cosine, InverseSqrt, Linear, OneMinusSqrt, Polynomial
 
 __all__ = [
     "get_constant_schedule",
@@ -63,7 +56,7 @@ def _scaled(multiplier: Schedule, base_lr: float) -> Schedule:
 
 def _warmup(num_warmup_steps: int) -> Schedule | None:
     """transformers' warmup ``t / max(1, W)`` for ``t < W`` (``None`` when ``W = 0``)."""
-    return Linear(0.0, 1.0, num_warmup_steps) if num_warmup_steps else None
+    return Linear(0.0, num_warmup_steps, end_lr=1.0) if num_warmup_steps else None
 
 
 def _cosine_wave(length: float, num_cycles: float, low: float = 0.0) -> Schedule:
@@ -110,7 +103,7 @@ def get_linear_schedule_with_warmup(
     """
     W = c.count("num_warmup_steps", num_warmup_steps)
     N = c.count("num_training_steps", num_training_steps)
-    decay = Linear(1.0, 0.0, N - W) if N > W else Constant(0.0)
+    decay = Linear(1.0, N - W, end_lr=0.0) if N > W else Constant(0.0)
     return _scaled(join([_warmup(W), decay], [W]), base_lr)
 
 
@@ -201,8 +194,12 @@ def get_polynomial_decay_schedule_with_warmup(
             "Argument `num_training_steps` must differ from `num_warmup_steps` (transformers "
             f"divides by their difference). Received: num_warmup_steps={W}, num_training_steps={N}"
         )
-    warm = Linear(0.0, lr_init, W) if W else None
-    decay = Polynomial(lr_init, end, N - W, c.positive("power", power)) if N > W else Constant(end)
+    warm = Linear(0.0, W, end_lr=lr_init) if W else None
+    decay = (
+        Polynomial(lr_init, N - W, end_lr=end, power=c.positive("power", power))
+        if N > W
+        else Constant(end)
+    )
     return join([warm, decay], [W])
 
 
@@ -297,10 +294,10 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     decay = Shift(_cosine_wave(max(1.0, N - W), num_cycles, r), -1)
     warm: Schedule | None = None
     if W and warmup_lr_rate is None:
-        warm = Linear(1.0 / W, 1.0 + 1.0 / W, W)  # (t + 1) / W on [0, W]
+        warm = Linear(1.0 / W, W, end_lr=1.0 + 1.0 / W)  # (t + 1) / W on [0, W]
     elif W:
         w = c.fraction("warmup_lr_rate", warmup_lr_rate)
-        warm = Linear(w, w + (1.0 - w) * W / max(1, W - 1), W)  # w + (1 - w) t / max(1, W-1)
+        warm = Linear(w, W, end_lr=w + (1.0 - w) * W / max(1, W - 1))  # w + (1 - w) t / max(1, W-1)
     return _scaled(join([warm, decay], [W]), base_lr)
 
 
@@ -354,17 +351,17 @@ def get_wsd_schedule(
         return _scaled(WarmupStableDecay(1.0, W, S, D, down, end_lr=r, warmup_start_lr=r), base_lr)
     warm = (
         {
-            "linear": Linear(r, 1.0, W),
+            "linear": Linear(r, W, end_lr=1.0),
             "cosine": Cosine(r, W, 1.0),
             # 1 - sqrt(1 - p), lifted to [r, 1]: a polynomial of power 1/2 rising from r to 1.
-            "1-sqrt": Polynomial(r, 1.0, W, 0.5),
+            "1-sqrt": Polynomial(r, W, end_lr=1.0, power=0.5),
         }[up]
         if W
         else None
     )
     decay = (
         {
-            "linear": Linear(1.0, r, D),
+            "linear": Linear(1.0, D, end_lr=r),
             "cosine": _cosine_wave(D, num_cycles, r),
             "1-sqrt": OneMinusSqrt(1.0, D, r),
         }[down]

@@ -1,0 +1,89 @@
+"""What every framework adapter shares: one way to take a schedule, and one clock.
+
+- :func:`rate_source` turns what a user passes (an lrkit schedule, a number, a plain function
+  ``f(epoch)`` or ``f(epoch, lr)``) into one :class:`RateSource`, at construction.
+- :class:`Clock` turns the framework's counter into schedule time: optimizer updates are
+  ``count // accumulation_steps``, and in epochs they go through :func:`lrkit.compose.
+  stretched_time`, the formula of ``lrkit.stretch``. The Keras callback, the Keras in-graph
+  schedule and the torch scheduler all read a schedule through it, so they see bit-identical
+  times, and ``stretch(s, steps_per_epoch)`` evaluated per update gives the same rates.
+
+Framework-free: the adapters above it import their framework.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from lrkit._core import FunctionSchedule, Schedule, as_schedule, positional_arity
+from lrkit._ops import MATH, Array, Ops, is_real_number
+from lrkit.compose import stretched_time
+
+
+@dataclasses.dataclass(frozen=True)
+class RateSource:
+    """A schedule, or a user's function of ``(epoch, lr)`` that needs the current rate."""
+
+    schedule: Schedule | None
+    function: Callable[[Any, float], Any] | None = None
+
+    @property
+    def takes_lr(self) -> bool:
+        return self.function is not None
+
+
+def rate_source(name: str, value: Any, *, allow_lr: bool = True) -> RateSource:
+    """``value`` as a :class:`RateSource`; a bad value is refused here, naming ``name``.
+
+    A function's arity is read from its signature (never by calling it and catching a
+    ``TypeError``, which would hide the user's own errors). ``f(epoch)`` becomes a
+    :class:`~lrkit.FunctionSchedule`, whose every output is checked (a finite number >= 0).
+    """
+    if isinstance(value, Schedule):
+        return RateSource(value)
+    if is_real_number(value):
+        return RateSource(as_schedule(value))
+    if callable(value) and not isinstance(value, type):
+        arity = positional_arity(value)
+        if arity == 0:
+            raise TypeError(
+                f"Argument `{name}` must take the epoch as its first argument. "
+                f"Received: {name}={value!r}"
+            )
+        if arity in (1, -1):
+            return RateSource(FunctionSchedule(value))
+        if not allow_lr:
+            raise TypeError(
+                f"Argument `{name}` must be an lrkit schedule or a function f(epoch) of one "
+                f"argument, the time. Received: {name}={value!r} taking {arity} positional "
+                "arguments"
+            )
+        return RateSource(None, value)
+    raise TypeError(
+        f"Argument `{name}` must be an lrkit schedule, a function f(epoch) or a number. "
+        f"Received: {name}={value!r} of type {type(value).__name__}"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Clock:
+    """The framework's counter -> schedule time.
+
+    ``steps_per_epoch=None``: the schedule counts optimizer updates. Otherwise it counts
+    epochs of ``steps_per_epoch`` updates. ``accumulation_steps`` micro-batches make one update.
+    """
+
+    steps_per_epoch: float | None = None
+    accumulation_steps: int = 1
+
+    def updates(self, count: Any) -> Any:
+        return count // self.accumulation_steps if self.accumulation_steps != 1 else count
+
+    def time(self, count: Any, ops: Ops = MATH) -> Array:
+        """Schedule time of ``count`` (a Python int, or an array/tensor of ``ops``' library)."""
+        updates = self.updates(count)
+        if self.steps_per_epoch is None:
+            return updates
+        return stretched_time(updates, self.steps_per_epoch, ops)
