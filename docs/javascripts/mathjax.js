@@ -1,4 +1,5 @@
 // MathJax for pymdownx.arithmatex (generic mode), re-typeset on Material's instant navigation.
+// MathJax itself is served from this site (javascripts/mathjax/, copied by docs/_hooks/mathjax.py).
 window.MathJax = {
   tex: {
     inlineMath: [["\\(", "\\)"]],
@@ -6,6 +7,7 @@ window.MathJax = {
     processEscapes: true,
     processEnvironments: true,
   },
+  svg: { fontCache: "global" },
   options: {
     ignoreHtmlClass: ".*|",
     processHtmlClass: "arithmatex",
