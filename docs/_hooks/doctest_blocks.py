@@ -37,8 +37,6 @@ def fence_doctests(text: str) -> str:
         if out and out[-1].strip():
             out.append("")
         out += ["```pycon", *lines[i:end], "```"]
-        if end < len(lines) and lines[end].strip():
-            out.append("")
         i = end
     return "\n".join(out)
 
