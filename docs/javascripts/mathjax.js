@@ -17,7 +17,7 @@ window.MathJax = {
 if (typeof document$ !== "undefined") {
   document$.subscribe(() => {
     if (window.MathJax && MathJax.startup && MathJax.typesetPromise) {
-      MathJax.startup.output.clearCache();
+      // The SVG output keeps no cache to clear (only CHTML has clearCache).
       MathJax.typesetClear();
       MathJax.texReset();
       MathJax.typesetPromise();
