@@ -50,12 +50,14 @@ class Chromium:
         to_child, self._to_browser = os.pipe()
         self._from_browser, from_child = os.pipe()
 
-        def wire_pipes() -> None:  # in the child: the protocol's fds 3 (in) and 4 (out)
-            os.dup2(to_child, 3)
-            os.dup2(from_child, 4)
-
+        # The protocol's pipes must be fds 3 (in) and 4 (out) in Chromium: bash moves them
+        # there (dash reads one-digit fds only; no preexec_fn: this process may have threads).
+        wire = f'exec "$0" "$@" 3<&{to_child} 4>&{from_child}'
         self.process = subprocess.Popen(
             [
+                "bash",
+                "-c",
+                wire,
                 executable,
                 "--headless",
                 "--no-sandbox",  # tests run as root (CI); the sandbox refuses root
@@ -75,8 +77,7 @@ class Chromium:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=wire_pipes,
-            pass_fds=(3, 4),
+            pass_fds=(to_child, from_child),
         )
         os.close(to_child)
         os.close(from_child)
