@@ -447,7 +447,6 @@ def test_keras_guide_examples() -> None:
     result = doctest.testfile(
         str(ROOT / "docs" / "keras.md"),
         module_relative=False,
-        globs={"lrkit": lrkit, "np": np},
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
     )
     assert result.attempted > 0 and result.failed == 0

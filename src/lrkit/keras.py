@@ -503,8 +503,19 @@ class ReduceOnPlateau(LearningRateScheduler):
 
     Args:
         schedule: an lrkit schedule or a function ``f(epoch)``.
-        monitor, factor, patience, verbose, mode, min_delta, cooldown, min_lr: as in Keras.
+        monitor: the metric watched, a key of the epoch's logs (``"val_loss"``).
+        factor: what the plateau factor is multiplied by at each reduction (0.1), in [0, 1).
+        patience: epochs without improvement before a reduction (10).
+        verbose: 0 quiet, 1 print the rate at each epoch's start and each reduction.
+        mode: ``"min"`` (lower is better), ``"max"``, or ``"auto"`` (the metric's own direction).
+        min_delta: the least change that counts as an improvement (absolute, 1e-4).
+        cooldown: epochs after a reduction before bad epochs are counted again (0).
+        min_lr: the reduction never takes the rate below this (0.0).
         scale: the factor to start from (1.0; a previous run's ``.scale`` to resume).
+        unit: ``"epoch"`` or ``"step"``, the unit ``schedule`` counts in.
+        per_batch: update before every batch (default: ``True`` for steps, ``False`` for epochs).
+        steps_per_epoch: batches per epoch, for ``per_batch`` epochs when Keras does not know.
+        hyperparameters: optimizer attribute name -> lrkit schedule or ``f(epoch)``.
 
     >>> import lrkit, lrkit.keras
     >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
