@@ -291,7 +291,7 @@ def test_catalogue_formulas_are_typeset(browser: Chromium, site: Path) -> None:
     assert counts["typeset"] == counts["math"], counts
     assert counts["errors"] == 0, counts
     assert counts["raw"] == [], counts
-    browser.screenshot(_artifact("catalogue.png"), "document.getElementById('onecycle')")
+    browser.screenshot(_artifact("catalogue.png"), "document.getElementById('one_cycle_policy')")
 
 
 @pytest.mark.parametrize("page", ["", "gallery"], ids=["index", "catalogue"])
