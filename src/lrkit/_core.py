@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from lrkit import _display
 from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number, ops_for
 
 #: catalogue name -> class, filled by ``Schedule.__init_subclass__``.
@@ -211,6 +212,24 @@ class Schedule:
         from lrkit import compose
 
         return compose.sequence(self, other)
+
+    # -- display (notebooks, plots): drawn by lrkit._display, which imports no lrkit module --
+
+    def _repr_svg_(self) -> str:
+        return _display.chart_of(self).svg()
+
+    def _repr_html_(self) -> str:
+        return _display.chart_of(self)._repr_html_()
+
+    def plot(self, epochs: int | None = None, **options: Any) -> _display.Figure:
+        """This schedule's chart as a new matplotlib ``Figure`` (made without ``pyplot``).
+
+        Options as :func:`lrkit.plot.figure`: ``steps``, ``steps_per_epoch``, ``update``
+        (``"step"`` or ``"epoch"``), ``log``, ``phases``, ``title``, ``size``, ``dpi``.
+        """
+        return _display.figure_of(self, epochs, **options)
+
+    # -- end of display --
 
 
 def _same(a: Any, b: Any) -> bool:
