@@ -57,6 +57,13 @@ class Series:
     label: str = ""
     marks: tuple[float, ...] = ()
 
+    def __post_init__(self) -> None:
+        x, y = (np.asarray(v, dtype=np.float64).reshape(-1) for v in (self.x, self.y))
+        if x.shape != y.shape:
+            raise ValueError(f"`x` and `y` must have one length. Received: {len(x)} and {len(y)}")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+
 
 @dataclasses.dataclass(frozen=True)
 class Marker:
@@ -82,6 +89,8 @@ class Chart:
     log_x: bool = False
     log_y: bool = False
     xlim: tuple[float, float] | None = None
+    #: a linear y-axis starts at zero (rates are compared from zero); False: fit the data
+    from_zero: bool = True
 
     def svg(self, width: int = 640, height: int = 320) -> str:
         return svg(self, width, height)
@@ -292,7 +301,7 @@ def draw(chart: Chart, ax: Axes) -> None:
         ax.set_xscale("log")
     if chart.log_y:
         ax.set_yscale("log")
-    elif _finite(chart) and ax.get_ylim()[0] > 0:
+    elif chart.from_zero and _finite(chart) and ax.get_ylim()[0] > 0:
         ax.set_ylim(bottom=0)  # rates are compared from zero, so a flat line is not a big step
     ax.grid(True, alpha=0.3)
     if chart.title:
@@ -356,7 +365,7 @@ def svg(chart: Chart, width: int = 640, height: int = 320) -> str:
     y0, y1 = _limits(
         [s.y for s in chart.series] + [np.array([m.y for m in chart.markers])],
         chart.log_y,
-        None if chart.log_y else 0.0,
+        0.0 if chart.from_zero and not chart.log_y else None,
     )
 
     def scale(v: np.ndarray, lo: float, hi: float, log: bool) -> np.ndarray:
