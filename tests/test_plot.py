@@ -110,6 +110,9 @@ def test_many_schedules_on_one_axis_with_labels_and_log_scale() -> None:
     lines = curves(ax)
     assert [line.get_label() for line in lines] == list(pair)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(pair)
+    handles = ax.get_legend().legend_handles
+    assert [h.get_color() for h in handles] == [line.get_color() for line in lines]
+    assert [h.get_linestyle() for h in handles] == ["-", "-"]  # the curves, not the marks
     assert ax.get_yscale() == "log" and ax.get_title() == "two"
     t0, y0 = lines[0].get_data()
     assert np.isnan(y0[0])  # warmup starts at 0, which a log axis cannot show

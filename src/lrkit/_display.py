@@ -135,7 +135,7 @@ def length(epochs: Any, steps: Any, schedules: Sequence[Any]) -> tuple[int, str]
     ends = [float(d) for s in schedules if (d := s.duration) is not None and 0 < d < math.inf]
     if not ends:
         return DEFAULT_LENGTH, "epoch"
-    return min(math.ceil(max(ends) * 1.1) + 1, MAX_LENGTH), "epoch"
+    return min(math.ceil(min(max(ends), MAX_LENGTH) * 1.1) + 1, MAX_LENGTH), "epoch"
 
 
 def boundaries(schedule: Any, until: float, limit: int = MAX_BOUNDARIES) -> np.ndarray:
@@ -283,9 +283,11 @@ def schedule_chart(
 def draw(chart: Chart, ax: Axes) -> None:
     """Draw ``chart`` on a matplotlib axis. Text is never read as mathtext (a ``$`` in a
     label stays a ``$``). Each line has ``gid="schedule"``, each boundary ``"phase-boundary"``."""
+    lines = []
     for i, s in enumerate(chart.series):
         colour = COLOURS[i % len(COLOURS)]
-        ax.plot(s.x, s.y, label=s.label, gid="schedule", linewidth=1.8, color=colour)
+        (line,) = ax.plot(s.x, s.y, label=s.label, gid="schedule", linewidth=1.8, color=colour)
+        lines.append(line)
         for b in s.marks:
             ax.axvline(b, color=colour, linestyle=":", linewidth=1, alpha=0.7, gid="phase-boundary")
     for m in chart.markers:
@@ -307,7 +309,8 @@ def draw(chart: Chart, ax: Axes) -> None:
     if chart.title:
         ax.set_title(textwrap.fill(chart.title, 90), fontsize="medium", parse_math=False)
     if len(chart.series) > 1:
-        legend = ax.legend([textwrap.fill(s.label, 70) for s in chart.series], fontsize="small")
+        labels = [textwrap.fill(s.label, 70) for s in chart.series]
+        legend = ax.legend(lines, labels, fontsize="small")
         for text in legend.get_texts():
             text.set_parse_math(False)
 
