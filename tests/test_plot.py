@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import math
 import runpy
 import subprocess
 import sys
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -425,3 +427,21 @@ def test_table_at_a_fractional_boundary_and_format() -> None:
     text = lrkit.plot.format_table(rows, "step").splitlines()
     assert text[0].split() == ["step", "learning", "rate", "note"]
     assert text[2].split()[:2] == ["2", "0.1"]
+
+
+@pytest.mark.parametrize(
+    ("schedules", "kwargs"),
+    [
+        (lrkit.constant(0.0), {"epochs": 3, "log": True}),  # nothing a log axis can show
+        (lambda e: math.nan if e > 2 else 0.1, {"epochs": 5}),  # a gap
+        (lrkit.constant(0.1), {"epochs": 1, "update": "epoch"}),  # one flat step
+        (lrkit.linear(1e300, 1e-300, 10), {"epochs": 10, "log": True}),
+        (lrkit.constant(1e308) * 10.0, {"epochs": 2}),  # inf
+    ],
+)
+def test_degenerate_charts_still_draw(schedules: object, kwargs: dict[str, object]) -> None:
+    chart = lrkit.plot.chart(schedules, **kwargs)  # type: ignore[arg-type]
+    assert ET.fromstring(chart.svg()).tag == "{http://www.w3.org/2000/svg}svg"
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # matplotlib's own, near 1e308
+        chart.figure().savefig(io.BytesIO(), format="png")

@@ -167,7 +167,8 @@ def sample(
     ``update="step"``: the rate at every update ``j / steps_per_epoch`` (without
     ``steps_per_epoch``: ``DENSE`` points, whole times included), at every phase boundary and
     just before it. ``update="epoch"``: the rate of each epoch ``k`` held flat over
-    ``[k, k + 1)``, drawn as steps.
+    ``[k, k + 1)``, drawn as steps. Beyond ``limit`` updates (or epochs), ``limit`` of them
+    evenly spread are drawn, each held until the next.
     """
     if update not in UPDATES:
         raise ValueError(
@@ -299,10 +300,11 @@ def draw(chart: Chart, ax: Axes) -> None:
     ax.set_ylabel(chart.ylabel, parse_math=False)
     if chart.xlim is not None:
         ax.set_xlim(*chart.xlim)
-    if chart.log_x:
+    if chart.log_x and any((s.x > 0).any() for s in chart.series):
         ax.set_xscale("log")
     if chart.log_y:
-        ax.set_yscale("log")
+        if any((s.y > 0).any() for s in chart.series):  # else matplotlib refuses the scale
+            ax.set_yscale("log")
     elif chart.from_zero and _finite(chart) and ax.get_ylim()[0] > 0:
         ax.set_ylim(bottom=0)  # rates are compared from zero, so a flat line is not a big step
     ax.grid(True, alpha=0.3)
