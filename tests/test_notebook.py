@@ -97,6 +97,9 @@ def test_a_schedule_displays_as_svg_and_html(shell: InteractiveShell) -> None:
     html = data["text/html"]
     assert html.startswith("<figure") and f"<code>{ONE.spec()}</code>" in html
     check_svg(html[html.index("<svg") : html.index("</svg>") + 6], 1)
+    # charts inline in one page share its ids: each names its clip by its content
+    ids = [re.findall(r'id="([^"]+)"', s._repr_svg_()) for s in (ONE, ONE, THREE[0])]
+    assert ids[0] == ids[1] != ids[2] and len(ids[0]) == 1
 
 
 def test_three_schedules_display_together(shell: InteractiveShell) -> None:

@@ -92,8 +92,15 @@ def test_plain_function_is_plotted_from_its_scalar_calls() -> None:
     ax = lrkit.plot.plot(seed_one_cycle, epochs=50)
     (line,) = curves(ax)
     t, y = line.get_data()
-    assert list(y) == [seed_one_cycle(float(e)) for e in t]
-    assert np.isin(np.arange(51), t).all()  # every whole epoch among the plotted times
+    # called at whole epochs only, as Keras' LearningRateScheduler calls it
+    assert t.tolist() == list(range(51))
+    assert list(y) == [seed_one_cycle(int(e)) for e in t]
+    rates = [0.1, 0.1, 0.05, 0.01]  # a function that indexes a list by the epoch
+    c = lrkit.plot.chart(lambda epoch: rates[epoch], epochs=3, update="epoch")
+    assert c.series[0].y.tolist() == [0.1, 0.1, 0.1, 0.1, 0.05, 0.05]
+    assert (
+        lrkit.FunctionSchedule(lambda epoch: rates[min(epoch, 3)])._repr_svg_().startswith("<svg")
+    )
     assert line.get_label() == "seed_one_cycle"
 
 

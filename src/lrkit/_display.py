@@ -20,6 +20,7 @@ import dataclasses
 import html
 import math
 import textwrap
+import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -179,7 +180,9 @@ def sample(
         y = np.asarray(schedule(k), dtype=np.float64)
         ends = np.append(k[1:], float(until))
         return np.column_stack([k, ends]).ravel(), np.repeat(y, 2)
-    per = steps_per_epoch or max(1, math.ceil(DENSE / until))
+    # A plain function f(epoch) is the seed's per-epoch style (it may index a list by the
+    # epoch): it is called at whole times only, unless steps_per_epoch asks for updates.
+    per = steps_per_epoch or (1 if _plain_function(schedule) else max(1, math.ceil(DENSE / until)))
     t = update_times(until, per, limit)
     b = boundaries(schedule, until)
     extra = [b, np.nextafter(b, 0.0)]
@@ -210,11 +213,16 @@ def thin(x: np.ndarray, y: np.ndarray, buckets: int, keep: np.ndarray | None = N
     return np.unique(np.concatenate(chosen))
 
 
+def _plain_function(schedule: Any) -> bool:
+    """Whether ``schedule`` wraps a plain Python function (``FunctionSchedule``, by its
+    ``fn``): this module knows schedules by what they do, not by their class."""
+    return callable(getattr(schedule, "fn", None))
+
+
 def label_of(schedule: Any) -> str:
     """A schedule's legend label: its text form, or a plain function's name."""
-    fn = getattr(schedule, "fn", None)
-    if fn is not None and callable(fn):
-        return str(getattr(fn, "__name__", "function"))
+    if _plain_function(schedule):
+        return str(getattr(schedule.fn, "__name__", "function"))
     return str(schedule)
 
 
@@ -387,6 +395,11 @@ def svg(chart: Chart, width: int = 640, height: int = 320) -> str:
         return top + (1 - scale(np.asarray(y, dtype=np.float64), y0, y1, chart.log_y)) * plot_h
 
     esc = html.escape
+    # Inline SVGs share one page's ids (a notebook of charts): name the clip by the content.
+    digest = zlib.crc32(repr((chart.title, width, height, top, len(chart.series))).encode())
+    for s in chart.series:
+        digest = zlib.crc32(s.y.tobytes(), zlib.crc32(s.x.tobytes(), digest))
+    clip = f"lrkit-plot-{digest:08x}"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{full_h}" '
         f'viewBox="0 0 {width} {full_h}" font-family="sans-serif" font-size="11">',
@@ -426,7 +439,7 @@ def svg(chart: Chart, width: int = 640, height: int = 320) -> str:
         f'text-anchor="middle">{esc(chart.ylabel)}</text>'
     )
     out.append(
-        f'<clipPath id="plot-area"><rect x="{left}" y="{top}" width="{plot_w}" '
+        f'<clipPath id="{clip}"><rect x="{left}" y="{top}" width="{plot_w}" '
         f'height="{plot_h}"/></clipPath>'
     )
     for i, s in enumerate(chart.series):
@@ -442,7 +455,7 @@ def svg(chart: Chart, width: int = 640, height: int = 320) -> str:
         if d:
             out.append(
                 f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.6" '
-                'stroke-linejoin="round" clip-path="url(#plot-area)"/>'
+                f'stroke-linejoin="round" clip-path="url(#{clip})"/>'
             )
     for m in chart.markers:
         x, y = float(px(np.array(m.x))), float(py(np.array(m.y)))
