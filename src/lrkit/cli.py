@@ -2,6 +2,7 @@
 
     lrkit plot "constant(0.001)" "exponential_decay(0.001, 0.1)" --epochs 100 -o seed.png
     lrkit show "warmup(cosine(0.1, 90), steps=10)" --epochs 100
+    lrkit show "cosine(0.1, 90)" "step(0.1, 30)" --epochs 100 --format csv > rates.csv
     lrkit list
     lrkit convert schedule.yaml --to python
 
@@ -233,7 +234,7 @@ def _plot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", help="chart title (default for one SPEC: its text form)")
     parser.add_argument("--no-phases", action="store_true", help="do not mark phase boundaries")
     parser.add_argument(
-        "--size", type=_size, default=(8.0, 4.5), metavar="WxH", help="in inches (8x4.5)"
+        "--size", type=_size, default=(8.0, 4.5), metavar="WxH", help="image size in inches (8x4.5)"
     )
     parser.add_argument(
         "--dpi", type=_whole(10, 1000), default=150, help="pixels per inch of a PNG (150)"
@@ -677,7 +678,8 @@ COMMANDS: dict[str, Command] = {
         "chart one or more schedules (PNG, SVG, PDF, or a window)", _plot_arguments, _run_plot
     ),
     "show": Command(
-        "a schedule in the terminal: a text chart and its values at the phase boundaries",
+        "schedules in the terminal: a text chart and the values at the phase boundaries, "
+        "or every value as CSV or JSON",
         _show_arguments,
         _run_show,
     ),
