@@ -520,22 +520,15 @@ def describe_machine(info: Mapping[str, Any]) -> str:
 def schedules_chart(
     schedules: Mapping[str, Schedule], path: Path, epochs: int, steps_per_epoch: int | None
 ) -> Path:
-    """The seed's chart: every schedule's rate over the budget (per update, or per epoch)."""
+    """The seed's chart: every schedule's rate over the budget, on an axis in epochs: every
+    update's rate (per update), or each epoch's rate drawn flat within the epoch (per epoch)."""
     from lrkit import plot
 
     title = f"The schedules over {epochs} epochs"
-    if steps_per_epoch is None:
-        fig = plot.figure(dict(schedules), epochs=epochs, title=title)
-    else:  # every update's rate, on an axis in epochs
-        from matplotlib.ticker import FuncFormatter
-
-        stretched = {k: lrkit.stretch(s, steps_per_epoch) for k, s in schedules.items()}
-        fig = plot.figure(stretched, steps=epochs * steps_per_epoch, title=title)
-        ax = fig.axes[0]
-        ax.set_xlim(0, epochs * steps_per_epoch)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / steps_per_epoch:g}"))
-        ax.set_xticks([k * steps_per_epoch for k in range(epochs + 1)])
-        ax.set_xlabel("epoch")
+    update = "epoch" if steps_per_epoch is None else "step"
+    fig = plot.figure(
+        dict(schedules), epochs, steps_per_epoch=steps_per_epoch, update=update, title=title
+    )
     fig.savefig(path, dpi=120)
     return path
 
