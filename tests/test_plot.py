@@ -457,5 +457,5 @@ def test_degenerate_charts_still_draw(schedules: object, kwargs: dict[str, objec
 
 def test_a_function_returning_nan_is_refused_with_where() -> None:
     # A plain function's outputs are checked like a schedule's (in every adapter and plot).
-    with pytest.raises(ValueError, match=r"returned nan at t=3\.0; a schedule must return a finite number >= 0"):
+    with pytest.raises(ValueError, match=r"returned nan at t=3\.0; a schedule must return"):
         lrkit.plot.figure(lambda e: math.nan if e > 2 else 0.1, epochs=5)
