@@ -649,8 +649,4 @@ def _metrics(model: Any) -> list[Any]:
 
 
 def _count(name: str, value: Any, minimum: int = 0) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
-            f"Argument `{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
+    return v.count(name, value, minimum)

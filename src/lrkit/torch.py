@@ -345,9 +345,7 @@ def _check_length(name: str, value: Sequence[Any], n: int) -> None:
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
-    return int(value)
+    return v.count(name, value, 1)
 
 
 def _steps_per_epoch(unit: str, value: Any) -> int | None:
