@@ -60,7 +60,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sweep-seed", type=int, default=100)
     parser.add_argument("--validation", type=int, default=10_000, help="validation split size")
     parser.add_argument("--schedules", nargs="+", help="recipe names (default: all)")
-    parser.add_argument("--data", help="Fashion-MNIST directory (default: lrkit.data's search)")
+    parser.add_argument("--data", help="Fashion-MNIST directory (default: lrkit.demo.data.load)")
     parser.add_argument("--train-limit", type=int, help="train on the first N images (checks)")
     parser.add_argument(
         "--update",
@@ -83,7 +83,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402, F401  (its version, and TensorFlow's, go into the report)
 
 from lrkit import demo  # noqa: E402
-from lrkit.data import Dataset, describe, load  # noqa: E402
+from lrkit.demo.data import Dataset, describe, load  # noqa: E402
 
 UPDATE_TEXT = {
     "step": "before every update to `schedule(step / steps_per_epoch)` (`lrkit.keras.schedule`)",
