@@ -35,7 +35,10 @@ The package, one job per module: :mod:`~lrkit.demo.data` (the datasets),
 (a run's record, the progress bar), :mod:`~lrkit.demo.keras_mlp` and
 :mod:`~lrkit.demo.torch_mlp` (the model and training loop per framework),
 :mod:`~lrkit.demo.training` (:func:`train`), :mod:`~lrkit.demo.report` (table, charts,
-``report.md``) and :mod:`~lrkit.demo.cli` (``lrkit demo``). It uses only lrkit's public API.
+``report.md``) and :mod:`~lrkit.demo.cli` (``lrkit demo``). The text task (``--task text``):
+:mod:`~lrkit.demo.text_data` (Python's own source as bytes), :mod:`~lrkit.demo.text_recipes`
+(its schedules), :mod:`~lrkit.demo.gpt` (the transformer and its PyTorch training loop) and
+:mod:`~lrkit.demo.text` (its runs, table, charts and report). It uses only lrkit's public API.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from lrkit.demo.report import (
     write_report,
 )
 from lrkit.demo.runs import Progress
+from lrkit.demo.text_recipes import DEFAULT_UPDATES, TEXT_RECIPES
 from lrkit.demo.training import train
 
 __all__ = ["DemoError", "add_arguments", "main", "resolve_schedules", "run"]
@@ -53,8 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--schedules",
         nargs="+",
         metavar="SPEC",
-        help="schedules to compare: names of the demo's recipes (" + ", ".join(RECIPES) + ") "
-        'or text forms with time in epochs, e.g. "cosine(0.05, 8)" (default: all recipes)',
+        help="schedules to compare: names of the demo's recipes (" + ", ".join(RECIPES) + "; "
+        "with --task text: " + ", ".join(TEXT_RECIPES) + ") "
+        'or text forms with time in epochs (updates with --task text), e.g. "cosine(0.05, 8)" '
+        "(default: all recipes)",
     )
     parser.add_argument(
         "--data",
@@ -87,6 +90,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="epoch",
         help="set the rate once per epoch with the drop-in callback, as the seed does "
         "(default), or before every update, in-graph",
+    )
+    parser.add_argument(
+        "--task",
+        choices=("image", "text"),
+        default="image",
+        help="image: the MLP on Fashion-MNIST (default); text: a small transformer language "
+        "model on Python's own source, in PyTorch",
+    )
+    parser.add_argument(
+        "--updates",
+        type=int,
+        default=DEFAULT_UPDATES,
+        help=f"--task text: training budget in updates (default {DEFAULT_UPDATES})",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="--task text: where to train; cuda also trains a larger model (default cpu)",
     )
     parser.add_argument(
         "--target",
@@ -142,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "task", "image") == "text":
+        return _run_text(args)
     from lrkit.demo.data import describe, load
 
     if args.epochs < 1:
@@ -214,6 +238,28 @@ def _run(args: argparse.Namespace) -> int:
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(
         f"wrote {report}, {out / 'schedules.png'}, {out / 'accuracy.png'}, {out / 'results.json'}"
+    )
+    return 0
+
+
+def _run_text(args: argparse.Namespace) -> int:
+    if args.updates < 2:
+        raise DemoError(f"--updates must be >= 2, got {args.updates}")
+    if args.backend is not None or args.framework != "keras":
+        raise DemoError("--task text trains in PyTorch; --backend and --framework do not apply")
+    from lrkit.demo.text import resolve_text_schedules, run_text
+
+    try:
+        schedules = resolve_text_schedules(args.schedules, args.updates)
+    except lrkit.SpecError as e:
+        raise DemoError(f"--schedules: {e}") from None
+    run_text(
+        out=Path(args.out),
+        schedules=schedules,
+        updates=args.updates,
+        seed=args.seed,
+        device=args.device,
+        command=_command(args),
     )
     return 0
 
