@@ -56,7 +56,7 @@ from lrkit.demo.text_recipes import COOLDOWN, FLOOR, TEXT_RECIPES, text_recipe  
 
 SF = "schedule_free"
 LABELS = {
-    "constant": "constant (warmup)",
+    "constant": "constant",
     "cosine": f"cosine to {FLOOR:.0%}",
     "linear_to_zero": "linear to zero",
     "wsd": f"WSD, 1-sqrt {COOLDOWN:.0%}",
@@ -613,9 +613,12 @@ def chart(results: dict[str, Any], names: list[str], path: Path) -> None:
             label=label(n) if n.endswith("no warmup") else None,
         )
     right.set_xscale("log")
+    every = sorted({float(p) for values in tuning.values() for p in values})
+    right.set_xticks(every, [f"{p:g}" for p in every])
+    right.minorticks_off()
     right.set_xlabel("peak rate")
     right.set_ylabel("validation loss (bits per byte)")
-    right.set_title(f"Peak grid at {results['grid']['budget']} updates")
+    right.set_title(f"Peak grid at {results['grid']['budget']} updates (validation)")
     right.grid(True, alpha=0.3)
     right.legend(fontsize="small")
     fig.savefig(path, dpi=110)
