@@ -547,7 +547,7 @@ def test_an_extension_module_becomes_a_subcommand(
 
 def test_demo_is_registered_as_an_extension() -> None:
     module, help = cli.EXTENSIONS["demo"]
-    assert module == "lrkit.demo" and help
+    assert module == "lrkit.demo.cli" and help
     parser = cli.build_parser()
     choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    assert ("demo" in choices) == cli._installed("lrkit.demo")
+    assert ("demo" in choices) == cli._installed("lrkit.demo.cli")

@@ -53,7 +53,7 @@ __all__ = ["EXTENSIONS", "InputError", "build_parser", "main", "read_schedule"]
 #: imported only when its subcommand runs, so its imports never slow down the others.
 EXTENSIONS: dict[str, tuple[str, str]] = {
     "demo": (
-        "lrkit.demo",
+        "lrkit.demo.cli",
         "train a small network with the seed's schedules and show which trains fastest",
     ),
 }
