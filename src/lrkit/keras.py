@@ -218,12 +218,13 @@ def _time(t: float) -> float:
 
 
 def _float(x: Any) -> float:
-    """A scalar tensor or Keras variable as a Python float."""
-    if isinstance(x, keras.Variable):
-        x = x.value
-    if hasattr(x, "detach"):  # a torch tensor that requires grad warns on float()
-        x = x.detach()
-    return float(x)
+    """A scalar tensor or Keras variable as a Python float.
+
+    Through NumPy, as Keras' own callbacks read it: under a ``tf.distribute`` strategy a
+    variable's value is a ``MirroredVariable``, which ``float()`` refuses, and a torch tensor
+    that requires grad warns on ``float()``.
+    """
+    return float(keras.ops.convert_to_numpy(x))
 
 
 def _iterations(optimizer: Any) -> int:
