@@ -207,6 +207,25 @@ def test_keras_schedule_without_accumulation_steps_counts_micro_batches(
     assert run[1::2] != reference
 
 
+@pytest.mark.keras
+def test_keras_schedule_accumulation_steps_saves_and_is_checked() -> None:
+    pytest.importorskip("keras")
+    import lrkit.keras as lk
+
+    s = lk.schedule(lrkit.cosine(0.1, 10), steps_per_epoch=5, accumulation_steps=4)
+    restored = lk.KerasSchedule.from_config(s.get_config())
+    assert restored == s and restored.accumulation_steps == 4
+    assert repr(s).endswith("steps_per_epoch=5, accumulation_steps=4)")
+    assert restored != lk.schedule(lrkit.cosine(0.1, 10), steps_per_epoch=5)
+    # Micro-batch 4 * 10 + 3 is in update 10, epoch 2: cos(pi * 2 / 10) of the way.
+    expected = 0.05 * (1 + np.cos(np.pi * 2 / 10))
+    np.testing.assert_allclose(float(s(43)), expected, rtol=1e-6)
+    old = {"schedule": lrkit.cosine(0.1, 10).to_config(), "steps_per_epoch": None}
+    assert lk.KerasSchedule.from_config(old).accumulation_steps == 1  # saved before the key
+    with pytest.raises(ValueError, match="accumulation_steps=0"):
+        lk.schedule(lrkit.cosine(0.1, 10), accumulation_steps=0)
+
+
 # -- JAX over 2 host devices -----------------------------------------------------------
 
 
