@@ -247,9 +247,13 @@ def _float(x: Any) -> float:
     """A scalar tensor or Keras variable as a Python float.
 
     Through NumPy, as Keras' own callbacks read it: under a ``tf.distribute`` strategy a
-    variable's value is a ``MirroredVariable``, which ``float()`` refuses, and a torch tensor
-    that requires grad warns on ``float()``.
+    variable's value is a ``MirroredVariable``, which ``float()`` refuses. A torch tensor is
+    detached instead (``float()`` warns on one that requires grad, NumPy on any).
     """
+    if isinstance(x, keras.Variable):
+        x = x.value
+    if hasattr(x, "detach"):
+        return float(x.detach())
     return float(keras.ops.convert_to_numpy(x))
 
 
