@@ -12,6 +12,7 @@ same global batch. Data are generated; every run sees the same global batches.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import sys
@@ -43,7 +44,9 @@ def torch_main(rank: int, world: int, out: Path) -> None:
 
     torch.set_num_threads(1)
     if world > 1:
-        dist.init_process_group("gloo", rank=rank, world_size=world)
+        # A peer that dies must fail this rank soon, not after the default 30 minutes.
+        timeout = datetime.timedelta(seconds=120)
+        dist.init_process_group("gloo", rank=rank, world_size=world, timeout=timeout)
     s = lrkit.warmup(lrkit.cosine(0.2, UPDATES - 3, end_lr=0.01), steps=3)
     x, y = (torch.from_numpy(a) for a in data())
     results = {}
