@@ -108,11 +108,18 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
     backend. Its config is the lrkit config, so ``model.save`` / ``keras.models.load_model``
     restore it (no ``custom_objects``, safe mode) once ``lrkit.keras`` is imported.
 
-    Build it with :func:`schedule`. Keras counts raw optimizer calls: with
-    ``gradient_accumulation_steps=k`` the schedule sees micro-batches, k per update.
+    Build it with :func:`schedule`. Keras calls a schedule with its raw call counter: with
+    ``gradient_accumulation_steps=k`` that counts micro-batches, k per update, so give the same
+    ``accumulation_steps=k`` here and the schedule counts updates.
     """
 
-    def __init__(self, schedule: Schedule, steps_per_epoch: float | None = None) -> None:
+    def __init__(
+        self,
+        schedule: Schedule,
+        steps_per_epoch: float | None = None,
+        *,
+        accumulation_steps: int = 1,
+    ) -> None:
         if isinstance(schedule, _KerasLRSchedule) or not isinstance(schedule, Schedule):
             raise TypeError(
                 f"Argument `schedule` must be an lrkit schedule. Received: schedule={schedule!r}"
@@ -122,45 +129,64 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
             steps_per_epoch = v.positive("steps_per_epoch", steps_per_epoch)
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
-        self._clock = Clock(steps_per_epoch)
+        self.accumulation_steps = _count("accumulation_steps", accumulation_steps, minimum=1)
+        self._clock = Clock(steps_per_epoch, self.accumulation_steps)
         self._ops = KerasOps.of("float32")
 
     def __call__(self, step: Any) -> Any:
-        # The clock's time, as every adapter and lrkit.stretch compute it (whole epochs, then
-        # the remainder: exact epoch starts under XLA).
+        # The clock's time, as every adapter and lrkit.stretch compute it (micro-batches to
+        # updates, then whole epochs and the remainder: exact epoch starts under XLA).
         t = self._clock.time(keras.ops.cast(step, "float32"), self._ops)
         return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
 
     def get_config(self) -> Config:
-        return {"schedule": self.schedule.to_config(), "steps_per_epoch": self.steps_per_epoch}
+        return {
+            "schedule": self.schedule.to_config(),
+            "steps_per_epoch": self.steps_per_epoch,
+            "accumulation_steps": self.accumulation_steps,
+        }
 
     @classmethod
     def from_config(cls, config: Config) -> KerasSchedule:
-        return cls(from_config(config["schedule"]), config.get("steps_per_epoch"))
+        return cls(
+            from_config(config["schedule"]),
+            config.get("steps_per_epoch"),
+            accumulation_steps=config.get("accumulation_steps", 1),
+        )
+
+    def _key(self) -> tuple[Schedule, float | None, int]:
+        return (self.schedule, self.steps_per_epoch, self.accumulation_steps)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KerasSchedule):
             return NotImplemented
-        return (self.schedule, self.steps_per_epoch) == (other.schedule, other.steps_per_epoch)
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.schedule, self.steps_per_epoch))
+        return hash(self._key())
 
     def __repr__(self) -> str:
         per_epoch = (
             "" if self.steps_per_epoch is None else f", steps_per_epoch={self.steps_per_epoch}"
         )
-        return f"KerasSchedule({self.schedule!r}{per_epoch})"
+        k = self.accumulation_steps
+        accumulation = "" if k == 1 else f", accumulation_steps={k}"
+        return f"KerasSchedule({self.schedule!r}{per_epoch}{accumulation})"
 
 
 keras.saving.register_keras_serializable(package="lrkit")(KerasSchedule)
 
 
-def schedule(s: Schedule, steps_per_epoch: float | None = None) -> KerasSchedule:
+def schedule(
+    s: Schedule, steps_per_epoch: float | None = None, *, accumulation_steps: int = 1
+) -> KerasSchedule:
     """``s`` as a Keras ``LearningRateSchedule``, computed in-graph at every optimizer update.
 
     Give ``steps_per_epoch`` when ``s`` counts epochs: update ``k`` then uses
     ``s(k / steps_per_epoch)``. Without it ``s`` counts updates: update ``k`` uses ``s(k)``.
+    With an optimizer built with ``gradient_accumulation_steps=k``, give
+    ``accumulation_steps=k`` too: Keras calls the schedule with its count of micro-batches,
+    which this divides back to updates (``steps_per_epoch`` then counts updates as well).
     Import ``lrkit.keras`` before ``keras.models.load_model`` reads a model saved with it.
 
     >>> import keras, lrkit, lrkit.keras
@@ -169,7 +195,7 @@ def schedule(s: Schedule, steps_per_epoch: float | None = None) -> KerasSchedule
     >>> round(float(lr(250)), 6), round(float(lr(500)), 6)     # epoch 5 and epoch 10
     (0.05, 0.0)
     """
-    return KerasSchedule(s, steps_per_epoch)
+    return KerasSchedule(s, steps_per_epoch, accumulation_steps=accumulation_steps)
 
 
 # --------------------------------------------------------------------------------------
@@ -218,12 +244,17 @@ def _time(t: float) -> float:
 
 
 def _float(x: Any) -> float:
-    """A scalar tensor or Keras variable as a Python float."""
+    """A scalar tensor or Keras variable as a Python float.
+
+    Through NumPy, as Keras' own callbacks read it: under a ``tf.distribute`` strategy a
+    variable's value is a ``MirroredVariable``, which ``float()`` refuses. A torch tensor is
+    detached instead (``float()`` warns on one that requires grad, NumPy on any).
+    """
     if isinstance(x, keras.Variable):
         x = x.value
-    if hasattr(x, "detach"):  # a torch tensor that requires grad warns on float()
-        x = x.detach()
-    return float(x)
+    if hasattr(x, "detach"):
+        return float(x.detach())
+    return float(keras.ops.convert_to_numpy(x))
 
 
 def _iterations(optimizer: Any) -> int:

@@ -203,7 +203,8 @@ class LRScheduler(_TorchLRScheduler):
                 f"Received: {epoch!r}. (Lightning passes a metric when the scheduler config "
                 "has a `monitor` key; remove it for this scheduler.)"
             )
-        if self._step_count == 1:
+        if self._step_count == self.accumulation_steps:
+            # The first update is due by now (with accumulation: after the k-th micro-batch).
             self._warn_if_stepped_before_optimizer()
         self._step_count += 1
         self.last_epoch += 1
