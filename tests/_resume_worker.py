@@ -86,7 +86,7 @@ def torch_run(mode: str, workdir: Path, log: Log) -> None:
             {"params": model[2].parameters(), "lr": 0.02},
         ]
         optimizer = torch.optim.SGD(groups, momentum=0.9)
-        scheduler = LRScheduler(optimizer, lrkit.onecycle(1.0, TOTAL), relative=True)
+        scheduler = LRScheduler(optimizer, lrkit.one_cycle_policy(1.0, TOTAL), relative=True)
         every = 4  # updates between checkpoints
     elif mode == "epoch":
         optimizer = torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.9)

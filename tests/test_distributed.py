@@ -114,7 +114,7 @@ def test_torch_accumulation_loop_does_not_warn_but_a_missing_update_does() -> No
     def loop(accumulation: int, update: bool) -> list[float]:
         model = torch.nn.Linear(2, 1)
         optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
-        s = lrkit.linear(0.1, 0.0, 4)
+        s = lrkit.linear(0.1, 4, end_lr=0.0)
         scheduler = LRScheduler(optimizer, s, accumulation_steps=accumulation)
         rates = []
         for micro in range(4 * accumulation):
