@@ -495,3 +495,5 @@ def _set_beta1(group: dict[str, Any], value: float) -> None:
         betas[0].fill_(value)
     else:
         group["betas"] = (value, *betas[1:])
+
+from lrkit._find_torch import find_lr  # noqa: E402, F401  (the range test, lrkit.find)
