@@ -100,6 +100,8 @@ class LossAt:
 
     def __call__(self, out: Any, y: Any) -> Any:
         self.calls += 1
+        random.random()  # a user's loss may draw from the global generators: they are restored
+        np.random.random()
         loss = self.inner(out, y)
         if self.calls > self.at:
             if self.error is not None:
@@ -121,7 +123,7 @@ def test_everything_is_restored_bit_for_bit(digits: Any, optimizer: str, case: s
     random.seed(1)
     np.random.seed(2)
     before = snapshot(model, opt)
-    loss_fn: Any = torch.nn.CrossEntropyLoss()
+    loss_fn: Any = LossAt(10**9)
     kwargs: dict[str, Any] = {"start_lr": 1e-4, "end_lr": 1.0, "num_steps": 30}
     if case == "diverged":
         kwargs.update(end_lr=1e4, num_steps=200)

@@ -659,3 +659,5 @@ def _count(name: str, value: Any, minimum: int = 0) -> int:
             f"Argument `{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
         )
     return int(value)
+
+from lrkit._find_keras import find_lr  # noqa: E402, F401  (the range test, lrkit.find)
