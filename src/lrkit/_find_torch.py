@@ -8,12 +8,12 @@ back afterwards.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 
-from lrkit.find import RangeTest, restore_global_random, run, save_global_random
+from lrkit.find import Batches, RangeTest, restore_global_random, run, save_global_random
 
 __all__ = ["find_lr"]
 
@@ -75,9 +75,9 @@ def find_lr(
         )
     if not callable(loss_fn):
         raise TypeError(f"Argument `loss_fn` must be callable. Received: loss_fn={loss_fn!r}")
-    batches = _Batches(loader, "loader")
+    batches = Batches(loader, "loader")
     if val_loader is not None:
-        _Batches(val_loader, "val_loader")  # checks that it has batches
+        Batches(val_loader, "val_loader")  # checks that it has batches
     n = accumulation_steps
 
     def step(k: int, rate: float) -> float:
@@ -112,34 +112,6 @@ def find_lr(
         )
     finally:
         _restore(model, optimizer, saved)
-
-
-class _Batches:
-    """The batches of a loader, one after another, the loader re-iterated when it ends."""
-
-    def __init__(self, loader: Iterable[Any], name: str) -> None:
-        self.loader, self.name = loader, name
-        self.it: Iterator[Any] | None = None
-        try:
-            empty = len(loader) == 0  # type: ignore[arg-type]
-        except TypeError:  # no len(): an iterable; it is checked when first drawn from
-            empty = False
-        if empty:
-            raise ValueError(f"Argument `{name}` has no batches. Received: {name}={loader!r}")
-
-    def __next__(self) -> Any:
-        if self.it is not None:
-            try:
-                return next(self.it)
-            except StopIteration:
-                pass
-        self.it = iter(self.loader)
-        try:
-            return next(self.it)
-        except StopIteration:
-            raise ValueError(
-                f"Argument `{self.name}` has no batches. Received: {self.name}={self.loader!r}"
-            ) from None
 
 
 def _pair(batch: Any) -> tuple[Any, Any]:

@@ -45,7 +45,7 @@ import json
 import math
 import random
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODES",
+    "Batches",
     "RULES",
     "Progress",
     "RangeTest",
@@ -582,6 +583,45 @@ def run(
         monitor=monitor,
         **settings,
     )
+
+
+class Batches:
+    """The batches of a loader without end: re-iterated when it ends; a ValueError naming the
+    argument when it has none."""
+
+    def __init__(self, loader: Iterable[Any], name: str) -> None:
+        self.loader, self.name = loader, name
+        self.it: Iterator[Any] | None = None
+        self.drawn = 0
+        try:
+            empty = len(loader) == 0  # type: ignore[arg-type]
+        except TypeError:  # no len(): an iterable; it is checked when first drawn from
+            empty = False
+        if empty:
+            raise ValueError(f"Argument `{name}` has no batches. Received: {name}={loader!r:.80}")
+
+    def __next__(self) -> Any:
+        if self.it is not None:
+            try:
+                batch = next(self.it)
+                self.drawn += 1
+                return batch
+            except StopIteration:
+                pass
+        self.it = iter(self.loader)
+        try:
+            batch = next(self.it)
+        except StopIteration:
+            if self.drawn:  # a one-shot iterator (a generator) cannot start again
+                raise ValueError(
+                    f"Argument `{self.name}` ran out after {self.drawn} batches and cannot be "
+                    "iterated again: give a re-iterable loader, more batches, or fewer steps"
+                ) from None
+            raise ValueError(
+                f"Argument `{self.name}` has no batches. Received: {self.name}={self.loader!r:.80}"
+            ) from None
+        self.drawn += 1
+        return batch
 
 
 # -- global random states (the adapters add their framework's) -------------------------------
