@@ -126,7 +126,9 @@ def test_training_after_the_test_is_the_training_without_it(digits: Any) -> None
     opt = optimizers()["sgd"]
     params, state = warm(init(), opt, digits)
     before = warm(params, opt, digits, steps=5)
-    lrkit.jax.find_lr(loss_fn, params, opt, batches(digits), opt_state=state, num_steps=20, verbose=False)
+    lrkit.jax.find_lr(
+        loss_fn, params, opt, batches(digits), opt_state=state, num_steps=20, verbose=False
+    )
     after = warm(params, opt, digits, steps=5)
     assert leaves_equal(before, after)
 
@@ -135,9 +137,17 @@ def test_training_after_the_test_is_the_training_without_it(digits: Any) -> None
 def test_rates_are_the_closed_form(digits: Any, mode: str) -> None:
     start, end, n = 1e-5, 0.5, 40
     result = lrkit.jax.find_lr(
-        loss_fn, init(), optimizers()["sgd"], batches(digits), start_lr=start, end_lr=end,
-        num_steps=n, mode=mode, diverge_threshold=1e9, verbose=False,
-    )  # fmt: skip
+        loss_fn,
+        init(),
+        optimizers()["sgd"],
+        batches(digits),
+        start_lr=start,
+        end_lr=end,
+        num_steps=n,
+        mode=mode,
+        diverge_threshold=1e9,
+        verbose=False,
+    )
     if mode == "exponential":
         closed = [start * (end / start) ** (k / (n - 1)) for k in range(n)]
     else:
@@ -155,9 +165,17 @@ def test_the_rate_applied_at_each_step_is_the_recorded_one() -> None:
 
     opt = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
     result = lrkit.jax.find_lr(
-        linear_loss, {"p": jnp.asarray(10.0)}, opt, [jnp.zeros(())], start_lr=1e-3, end_lr=0.1,
-        num_steps=12, beta=0.0, diverge_threshold=1e9, verbose=False,
-    )  # fmt: skip
+        linear_loss,
+        {"p": jnp.asarray(10.0)},
+        opt,
+        [jnp.zeros(())],
+        start_lr=1e-3,
+        end_lr=0.1,
+        num_steps=12,
+        beta=0.0,
+        diverge_threshold=1e9,
+        verbose=False,
+    )
     assert len(result.rates) == 12
     losses = np.asarray(result.losses)
     np.testing.assert_allclose((losses[:-1] - losses[1:]) / 4, result.rates[:-1], rtol=2e-3)
@@ -172,9 +190,14 @@ def test_gradient_accumulation_one_update_per_step(digits: Any) -> None:
             yield batch
 
     result = lrkit.jax.find_lr(
-        loss_fn, init(), optimizers()["sgd"], counted(), num_steps=12, accumulation_steps=3,
+        loss_fn,
+        init(),
+        optimizers()["sgd"],
+        counted(),
+        num_steps=12,
+        accumulation_steps=3,
         verbose=False,
-    )  # fmt: skip
+    )
     assert len(drawn) == 36 and len(result.rates) == 12
 
 
@@ -182,9 +205,14 @@ def test_validation_loss_is_recorded(digits: Any) -> None:
     x, y = digits
     val = [(x[1500:1600], y[1500:1600]), (x[1600:1700], y[1600:1700])]
     result = lrkit.jax.find_lr(
-        loss_fn, init(), optimizers()["sgd"], batches(digits), val_batches=val, num_steps=12,
+        loss_fn,
+        init(),
+        optimizers()["sgd"],
+        batches(digits),
+        val_batches=val,
+        num_steps=12,
         verbose=False,
-    )  # fmt: skip
+    )
     assert result.monitor == "validation"
 
 

@@ -161,9 +161,16 @@ def test_training_after_the_test_is_the_training_without_it(digits: Any) -> None
 def test_rates_are_the_closed_form(digits: Any, mode: str) -> None:
     start, end, n = 1e-5, 0.5, 40
     result = lrkit.keras.find_lr(
-        make(), *digits, batch_size=64, start_lr=start, end_lr=end, num_steps=n, mode=mode,
-        diverge_threshold=1e9, verbose=False,
-    )  # fmt: skip
+        make(),
+        *digits,
+        batch_size=64,
+        start_lr=start,
+        end_lr=end,
+        num_steps=n,
+        mode=mode,
+        diverge_threshold=1e9,
+        verbose=False,
+    )
     if mode == "exponential":
         closed = [start * (end / start) ** (k / (n - 1)) for k in range(n)]
     else:
@@ -189,13 +196,16 @@ def test_the_rate_applied_at_each_step_is_the_recorded_one(digits: Any) -> None:
                 yield x, y
 
     result = lrkit.keras.find_lr(
-        model, Record(), start_lr=1e-3, end_lr=0.1, num_steps=12, diverge_threshold=1e9,
+        model,
+        Record(),
+        start_lr=1e-3,
+        end_lr=0.1,
+        num_steps=12,
+        diverge_threshold=1e9,
         verbose=False,
-    )  # fmt: skip
+    )
     seen.append(float(model.layers[0].bias.numpy()[0]))  # restored: back to 0
-    applied = [
-        (seen[k] - seen[k + 1]) / (2 * (seen[k] - 1)) for k in range(len(result.rates) - 1)
-    ]
+    applied = [(seen[k] - seen[k + 1]) / (2 * (seen[k] - 1)) for k in range(len(result.rates) - 1)]
     np.testing.assert_allclose(applied, result.rates[:-1], rtol=1e-4)
     assert seen[-1] == 0.0
 
@@ -236,9 +246,16 @@ def test_gradient_accumulation_is_respected(digits: Any) -> None:
 def test_validation_loss_is_recorded(digits: Any) -> None:
     x, y = digits
     result = lrkit.keras.find_lr(
-        make(), x[:1200], y[:1200], batch_size=64, validation_data=(x[1200:1500], y[1200:1500]),
-        num_steps=12, start_lr=1e-4, end_lr=1e-3, verbose=False,
-    )  # fmt: skip
+        make(),
+        x[:1200],
+        y[:1200],
+        batch_size=64,
+        validation_data=(x[1200:1500], y[1200:1500]),
+        num_steps=12,
+        start_lr=1e-4,
+        end_lr=1e-3,
+        verbose=False,
+    )
     assert result.monitor == "validation" and len(result.losses) == 12
 
 

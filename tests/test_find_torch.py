@@ -178,9 +178,17 @@ def test_rates_are_the_closed_form_and_are_the_ones_used(digits: Any, mode: str)
 
     start, end, n = 1e-5, 0.5, 50
     result = lrkit.torch.find_lr(
-        model, opt, loss_fn, loader_of(digits), start_lr=start, end_lr=end, num_steps=n,
-        mode=mode, diverge_threshold=1e9, verbose=False,
-    )  # fmt: skip
+        model,
+        opt,
+        loss_fn,
+        loader_of(digits),
+        start_lr=start,
+        end_lr=end,
+        num_steps=n,
+        mode=mode,
+        diverge_threshold=1e9,
+        verbose=False,
+    )
     if mode == "exponential":
         closed = [start * (end / start) ** (k / (n - 1)) for k in range(n)]
     else:
@@ -193,9 +201,15 @@ def test_rates_are_the_closed_form_and_are_the_ones_used(digits: Any, mode: str)
 def test_it_stops_within_one_step_of_the_rule(digits: Any) -> None:
     model, opt, _ = make("sgd")
     result = lrkit.torch.find_lr(
-        model, opt, torch.nn.CrossEntropyLoss(), loader_of(digits),
-        start_lr=1e-3, end_lr=1e3, num_steps=300, verbose=False,
-    )  # fmt: skip
+        model,
+        opt,
+        torch.nn.CrossEntropyLoss(),
+        loader_of(digits),
+        start_lr=1e-3,
+        end_lr=1e3,
+        num_steps=300,
+        verbose=False,
+    )
     assert result.reason == "diverged"
     # The rule, from the recorded raw losses, written independently.
     beta, average, best, stop = 0.98, 0.0, math.inf, None
@@ -229,9 +243,16 @@ def test_validation_loss_is_recorded(digits: Any) -> None:
     model, opt, _ = make("sgd")
     val = loader_of((digits[0][:200], digits[1][:200]), batch_size=100)
     result = lrkit.torch.find_lr(
-        model, opt, torch.nn.CrossEntropyLoss(), loader_of(digits), val_loader=val,
-        num_steps=15, start_lr=1e-4, end_lr=1e-3, verbose=False,
-    )  # fmt: skip
+        model,
+        opt,
+        torch.nn.CrossEntropyLoss(),
+        loader_of(digits),
+        val_loader=val,
+        num_steps=15,
+        start_lr=1e-4,
+        end_lr=1e-3,
+        verbose=False,
+    )
     assert result.monitor == "validation"
     assert model.training  # put back after the evaluation passes
 
@@ -242,7 +263,9 @@ def test_a_lightning_module_works_as_the_model(digits: Any) -> None:
     class Classifier(pl.LightningModule):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__()
-            self.net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+            self.net = torch.nn.Sequential(
+                torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)
+            )
 
         def forward(self, x: Any) -> Any:
             return self.net(x)
@@ -255,9 +278,13 @@ def test_a_lightning_module_works_as_the_model(digits: Any) -> None:
     opt = module.configure_optimizers()
     before = copy.deepcopy(module.state_dict())
     result = lrkit.torch.find_lr(
-        module, opt, torch.nn.functional.cross_entropy, loader_of(digits), num_steps=60,
+        module,
+        opt,
+        torch.nn.functional.cross_entropy,
+        loader_of(digits),
+        num_steps=60,
         verbose=False,
-    )  # fmt: skip
+    )
     assert len(result.rates) > 20
     assert same(before, module.state_dict()) and not opt.state
 

@@ -25,6 +25,7 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
+from lrkit.find import RangeTest
 from lrkit.schedules import (
     Constant,
     ConstantThenExponentialDecay,
@@ -113,6 +114,7 @@ __all__ = [
     "PiecewiseConstant",
     "Polynomial",
     "Product",
+    "RangeTest",
     "Restarts",
     "Scale",
     "Schedule",

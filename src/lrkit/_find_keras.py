@@ -202,7 +202,11 @@ def _length(a: Any) -> int:
 
 
 def _shape(a: Any) -> Any:
-    return getattr(a, "shape", None) if not isinstance(a, dict) else {k: _shape(v) for k, v in a.items()}
+    return (
+        getattr(a, "shape", None)
+        if not isinstance(a, dict)
+        else {k: _shape(v) for k, v in a.items()}
+    )
 
 
 def _take(a: Any, index: np.ndarray) -> Any:

@@ -71,7 +71,8 @@ def find_lr(
         raise TypeError(f"Argument `model` must be a torch.nn.Module. Received: model={model!r}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(
-            f"Argument `optimizer` must be a torch.optim.Optimizer. Received: optimizer={optimizer!r}"
+            "Argument `optimizer` must be a torch.optim.Optimizer. "
+            f"Received: optimizer={optimizer!r:.80}"
         )
     if not callable(loss_fn):
         raise TypeError(f"Argument `loss_fn` must be callable. Received: loss_fn={loss_fn!r}")
@@ -89,7 +90,7 @@ def find_lr(
         for _ in range(n):
             inputs, targets = _pair(next(batches))
             loss = loss_fn(model(inputs), targets)
-            (loss / n if n > 1 else loss).backward()
+            (loss / n if n > 1 else loss).backward()  # type: ignore[no-untyped-call]
             total += float(loss.detach())
         optimizer.step()
         if val_loader is None:
@@ -123,7 +124,9 @@ def _pair(batch: Any) -> tuple[Any, Any]:
     )
 
 
-def _validation_loss(model: torch.nn.Module, loss_fn: Callable[[Any, Any], Any], loader: Any) -> float:
+def _validation_loss(
+    model: torch.nn.Module, loss_fn: Callable[[Any, Any], Any], loader: Any
+) -> float:
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
@@ -187,17 +190,26 @@ def _save(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str,
             for p in params
             if p in optimizer.state
         },
-        "groups": [{k: (v, _clone(v)) for k, v in g.items() if k != "params"} for g in optimizer.param_groups],
+        "groups": [
+            {k: (v, _clone(v)) for k, v in g.items() if k != "params"}
+            for g in optimizer.param_groups
+        ],
         "opt_called": getattr(optimizer, "_opt_called", None),
         "random": save_global_random(),
         "torch_random": torch.get_rng_state(),
-        "cuda_random": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
+        "cuda_random": (
+            torch.cuda.get_rng_state_all()
+            if torch.cuda.is_initialized()  # type: ignore[no-untyped-call]
+            else None
+        ),
     }
     saved["params"] = {id(p): p for p in (*model.parameters(), *params)}
     return saved
 
 
-def _restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
+def _restore(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, saved: dict[str, Any]
+) -> None:
     current = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     with torch.no_grad():
         for name, value in saved["tensors"].items():
@@ -211,7 +223,9 @@ def _restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, saved: di
         state = optimizer.state[p]
         now = dict(state)
         state.clear()
-        state.update({k: _put_back(now.get(k, original), copy) for k, (original, copy) in entries.items()})
+        state.update(
+            {k: _put_back(now.get(k, original), copy) for k, (original, copy) in entries.items()}
+        )
     for p in list(optimizer.state):
         if p not in saved["state"]:
             del optimizer.state[p]  # state the test created: the optimizer had none
@@ -224,7 +238,7 @@ def _restore(model: torch.nn.Module, optimizer: torch.optim.Optimizer, saved: di
         if hasattr(optimizer, "_opt_called"):
             del optimizer._opt_called
     else:
-        optimizer._opt_called = saved["opt_called"]
+        optimizer._opt_called = saved["opt_called"]  # type: ignore[attr-defined]
     restore_global_random(saved["random"])
     torch.set_rng_state(saved["torch_random"])
     if saved["cuda_random"] is not None:

@@ -26,16 +26,18 @@ smoothed by a bias-corrected exponential moving average (fastai's and Lightning'
 stops after step $k$ when $s_k$ is not finite or $s_k > d \\cdot \\min_{j \\le k} s_j$
 (``diverge_threshold`` $d$, 4 as in fastai and Lightning); step $k$ is recorded.
 
->>> import math
+A loss that falls around rate 0.001 and blows up past 0.3, swept from 1e-6 to 10:
+
 >>> from lrkit.find import run
->>> result = run(lambda k, rate: (math.log10(rate) + 2) ** 2, start_lr=1e-4, end_lr=1.0,
-...              num_steps=100, progress=False)
->>> result.reason, len(result.rates)
-('completed', 100)
->>> f"{result.suggest('minimum'):.3g}"        # the minimum of the smoothed loss, divided by 10
-'0.00135'
->>> print(result.onecycle(total_steps=1000, rule="minimum"))
-onecycle(max_lr=0.00135, total_steps=1000)
+>>> def loss(k, rate):                        # train one update at `rate`, return its loss
+...     return 1 + 1.3 / (1 + (rate / 1e-3) ** 2) + (rate / 0.3) ** 2
+>>> result = run(loss, start_lr=1e-6, end_lr=10.0, num_steps=100, progress=False)
+>>> result
+RangeTest(91 of 100 steps, exponential 1e-06 to 10, diverged at step 90)
+>>> {rule: float(f"{rate:.3g}") for rule, rate in result.suggestions().items()}
+{'steepest': 0.00292, 'valley': 0.000933, 'minimum': 0.0201, 'slide': 0.00152, 'consensus': 0.0021}
+>>> print(result.onecycle(total_steps=1000))
+onecycle(max_lr=0.0021, total_steps=1000)
 """
 
 from __future__ import annotations
@@ -59,8 +61,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODES",
-    "Batches",
     "RULES",
+    "Batches",
     "Progress",
     "RangeTest",
     "check_settings",
@@ -322,7 +324,9 @@ class RangeTest:
         ``total_steps`` is in the unit the schedule will be driven in (optimizer updates, or
         epochs for a per-epoch schedule); ``kwargs`` go to :class:`lrkit.OneCycle`.
         """
-        return lrkit.onecycle(max_lr=_rounded(self.suggest(rule)), total_steps=total_steps, **kwargs)
+        return lrkit.onecycle(
+            max_lr=_rounded(self.suggest(rule)), total_steps=total_steps, **kwargs
+        )
 
     def warmup_cosine(
         self,
@@ -495,7 +499,7 @@ class _Tqdm:
     """A tqdm bar on standard error: the rate and the smoothed loss as its postfix."""
 
     def __init__(self, total: int) -> None:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
         self.bar = tqdm(total=total, desc="range test", unit="step", leave=False, file=sys.stderr)
 

@@ -660,4 +660,5 @@ def _count(name: str, value: Any, minimum: int = 0) -> int:
         )
     return int(value)
 
+
 from lrkit._find_keras import find_lr  # noqa: E402, F401  (the range test, lrkit.find)

@@ -496,4 +496,5 @@ def _set_beta1(group: dict[str, Any], value: float) -> None:
     else:
         group["betas"] = (value, *betas[1:])
 
+
 from lrkit._find_torch import find_lr  # noqa: E402, F401  (the range test, lrkit.find)
