@@ -142,7 +142,7 @@ def test_schedules_peak_at_the_suggestion() -> None:
     assert str(result.onecycle(1000)) == f"onecycle(max_lr={peak:g}, total_steps=1000)"
 
 
-def test_consensus_is_the_log_median_of_the_rules() -> None:
+def test_extremum_is_the_lowest_smoothed_loss_moved_back_by_the_averages_delay() -> None:
     rng = np.random.default_rng(3)
     result = run(
         lambda k, r: quadratic(k, r) + rng.normal(0, 0.05),
@@ -151,9 +151,32 @@ def test_consensus_is_the_log_median_of_the_rules() -> None:
         num_steps=150,
         progress=False,
     )
-    four = [result.suggest(rule) for rule in ("steepest", "valley", "minimum", "slide")]
-    logs = sorted(math.log(r) for r in four)
-    assert result.suggest() == pytest.approx(math.exp((logs[1] + logs[2]) / 2), rel=1e-12)
+    k = int(np.argmin(result.smoothed))
+    weights = np.array([0.98**i for i in range(k + 1)])  # on the losses of steps k, k-1, ...
+    delay = float(weights @ np.arange(k + 1) / weights.sum())
+    assert result.suggest("extremum") == result.rates[k - round(delay)]
+    assert 20 < delay < 49  # towards beta / (1 - beta) = 49 steps as k grows
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_consensus_is_the_extremum_clamped_to_the_peer_rules(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    result = run(
+        lambda k, r: quadratic(k, r) * (1 + 0.3 * seed * (k > 120)) + rng.normal(0, 0.05),
+        start_lr=1e-5,
+        end_lr=10.0,
+        num_steps=150,
+        progress=False,
+    )
+    peers = [result.suggest(rule) for rule in ("steepest", "valley", "minimum", "slide")]
+    expected = min(max(result.suggest("extremum"), min(peers)), max(peers))
+    assert result.suggest() == expected == result.suggestions()["consensus"]
+
+
+def test_a_curve_that_only_rises_gets_its_first_rate() -> None:
+    """Already too fast at start_lr: the extremum is the first step, inside the peers' range."""
+    result = run(lambda k, r: 1.0 + r, start_lr=1e-3, end_lr=1.0, num_steps=100, progress=False)
+    assert result.suggest("extremum") == result.suggest() == 1e-3
 
 
 def test_too_short_a_curve_says_so() -> None:

@@ -35,7 +35,8 @@ A loss that falls around rate 0.001 and blows up past 0.3, swept from 1e-6 to 10
 >>> result
 RangeTest(91 of 100 steps, exponential 1e-06 to 10, diverged at step 90)
 >>> {rule: float(f"{rate:.3g}") for rule, rate in result.suggestions().items()}
-{'steepest': 0.00292, 'valley': 0.000933, 'minimum': 0.0201, 'slide': 0.00152, 'consensus': 0.0021}
+{'steepest': 0.00292, 'valley': 0.000933, 'minimum': 0.0201, 'slide': 0.00152,
+ 'extremum': 0.0021, 'consensus': 0.0021}
 >>> print(result.onecycle(total_steps=1000))
 onecycle(max_lr=0.0021, total_steps=1000)
 """
@@ -74,7 +75,9 @@ __all__ = [
 
 MODES = ("exponential", "linear")
 #: The rules :meth:`RangeTest.suggest` knows, in the order the plot and the CLI show them.
-RULES = ("steepest", "valley", "minimum", "slide", "consensus")
+RULES = ("steepest", "valley", "minimum", "slide", "extremum", "consensus")
+#: The peers' rules (torch-lr-finder's and fastai's); the consensus is clamped to their range.
+PEER_RULES = RULES[:4]
 #: torch-lr-finder's ``plot(skip_start=10, skip_end=5)``: the steepest-descent window.
 STEEPEST_SKIP = (10, 5)
 #: fastai's ``lr_find`` drops the last 5 points (and the first ``num_it // 10``).
@@ -241,8 +244,15 @@ class RangeTest:
           non-finite value. ``valley`` is a point about half way down the longest decreasing
           subsequence; ``minimum`` is a tenth of the rate at the lowest loss; ``slide`` walks
           left from the end until the gradient changes by at most 0.005 over 15 points.
-        - ``"consensus"``: the median, in log-rate, of the four rules (those that have enough
-          points): one rule misled by noise cannot move it far.
+        - ``"extremum"``: Smith's bound for cyclical schedules, "the learning rate at this
+          extremum [of the loss] is the largest value that can be used as the learning rate
+          for the maximum bound with cyclical learning rates" (Smith 2018, section 4.1): the
+          rate at the lowest smoothed loss, moved back by the moving average's mean delay
+          there (about ``beta / (1 - beta)`` steps: the average at step $k$ weighs the losses
+          of earlier steps, so its minimum comes late).
+        - ``"consensus"``: the extremum, clamped to the range of the four peer rules: the
+          peak for 1cycle that Smith's recipe asks for, kept within what the published rules
+          bracket when a curve is degenerate (no fall, or no minimum before the end).
 
         Raises:
             ValueError: an unknown rule, or too few finite points for it.
@@ -251,6 +261,8 @@ class RangeTest:
             return self._consensus()
         if rule == "steepest":
             return self._steepest()
+        if rule == "extremum":
+            return self._extremum()
         if rule not in RULES:
             raise ValueError(f"Argument `rule` must be one of {RULES}. Received: rule={rule!r}")
         rates, smoothed = self._fastai_points(rule)
@@ -268,7 +280,12 @@ class RangeTest:
                 out[rule] = self.suggest(rule)
             except ValueError:
                 out[rule] = None
-        out["consensus"] = _log_median(out)
+        peers = [r for r in (out[rule] for rule in PEER_RULES) if r is not None]
+        extremum = out["extremum"]
+        if extremum is None or not peers:
+            out["consensus"] = None
+        else:
+            out["consensus"] = min(max(extremum, min(peers)), max(peers))
         return out
 
     def _finite(self) -> tuple[np.ndarray, np.ndarray]:
@@ -291,6 +308,15 @@ class RangeTest:
         else:
             slope = np.gradient(smoothed, np.log(rates))
         return float(rates[int(np.argmin(slope))])
+
+    def _extremum(self) -> float:
+        rates, smoothed = self._finite()
+        if len(rates) < 2:
+            raise ValueError(
+                f"rule 'extremum' needs at least 2 finite points; this range test has {len(rates)}"
+            )
+        k = int(np.argmin(smoothed))
+        return float(rates[max(k - round(_mean_delay(self.beta, k)), 0)])
 
     def _fastai_points(self, rule: str) -> tuple[np.ndarray, np.ndarray]:
         rates = np.asarray(self.rates, float)[self.num_steps // 10 : -FASTAI_SKIP_END]
@@ -416,10 +442,13 @@ class RangeTest:
             ax.axvline(rate, color=f"C{i + 1}", linestyle=":", linewidth=1)
             ax.plot([rate], [y], "o", color=f"C{i + 1}", label=f"{rule}: {rate:.3g}")
         ax.set_xscale("log" if self.mode == "exponential" else "linear")
-        finite = smoothed[np.isfinite(smoothed)]
-        if finite.size:  # the diverged tail would squash the interesting part
-            low, high = float(finite.min()), float(finite[0])
-            ax.set_ylim(low - 0.1 * (high - low), high + 0.5 * (high - low) + 1e-12)
+        both = np.concatenate([losses, smoothed])
+        finite = both[np.isfinite(both)]
+        if finite.size:  # from the lowest loss to the first ones: a diverged tail would squash it
+            start = np.concatenate([losses[:10], smoothed[:1]])
+            low = float(finite.min())
+            high = max(float(np.max(start[np.isfinite(start)], initial=low)), low + 1e-12)
+            ax.set_ylim(low - 0.05 * (high - low), high + 0.25 * (high - low))
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
         ax.set_title(f"Range test: {len(self.rates)} steps, {self.reason}")
@@ -432,9 +461,14 @@ class RangeTest:
         return self.rates, self.losses, self.smoothed
 
 
-def _log_median(found: Mapping[str, float | None]) -> float | None:
-    logs = [math.log(r) for r in found.values() if r is not None and r > 0]
-    return float(math.exp(float(np.median(logs)))) if logs else None
+def _mean_delay(beta: float, k: int) -> float:
+    """How many steps back, on average, the bias-corrected moving average at step ``k``
+    looks: its weights are $(1-\\beta)\\beta^i$ on the loss of step $k - i$, $i \\le k$,
+    normalised; $\\beta / (1-\\beta)$ once $k$ is large."""
+    if beta == 0:
+        return 0.0
+    n = k + 1
+    return beta * (1 - n * beta ** (n - 1) + (n - 1) * beta**n) / ((1 - beta) * (1 - beta**n))
 
 
 def _rounded(rate: float) -> float:
