@@ -332,3 +332,53 @@ def test_valley_minimum_slide_are_fastais(curves: list[RangeTest], rule: str) ->
         assert curve.suggest(rule) == pytest.approx(theirs, rel=1e-15, abs=0)
         differ += curve.suggest(rule) != curve.suggest("steepest")
     assert differ > 0  # the rules are not all one rule
+
+
+# -- lrkit find ------------------------------------------------------------------------------
+
+
+def test_lrkit_find_prints_the_suggestions_and_the_schedule(
+    tmp_path: Any, capsys: Any, torch_one_thread: None
+) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    from lrkit.cli import main
+
+    empty = tmp_path / "no-data"  # no Fashion-MNIST there: the demo falls back to the digits
+    empty.mkdir()
+    out = tmp_path / "out"
+    args = ["find", "--framework", "torch", "--data", str(empty), "--epochs", "5"]
+    assert main([*args, "--num-steps", "120", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    saved = RangeTest.load(out / "range-test.json")
+    assert (out / "range-test.png").stat().st_size > 1000
+    assert len(saved.rates) <= 120 and saved.num_steps == 120
+    for rule, rate in saved.suggestions().items():
+        assert f"{rule:<10} {rate:.3g}" in printed
+    line = next(ln for ln in printed.splitlines() if ln.startswith("recommended"))
+    schedule = lrkit.parse(line.split(": ", 1)[1])
+    assert schedule == saved.onecycle(total_steps=5)
+
+
+def test_lrkit_find_rejects_a_bad_sweep(tmp_path: Any, capsys: Any) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    from lrkit.cli import main
+
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    args = ["find", "--framework", "torch", "--data", str(empty), "--out", str(tmp_path)]
+    assert main([*args, "--start-lr", "1", "--end-lr", "0.1"]) == 2
+    assert "`end_lr` must be > start_lr" in capsys.readouterr().err
+
+
+def test_demo_peaks_are_the_consensus_for_every_recipe(torch_one_thread: None) -> None:
+    pytest.importorskip("torch")
+    from lrkit.data import load_digits
+    from lrkit.demo import RECIPES
+    from lrkit.find_command import demo_peaks, range_test
+
+    data = load_digits()
+    peaks = demo_peaks(data, "torch", seed=3)
+    expected = float(f"{range_test(data, 'torch', seed=3).suggest():.3g}")
+    assert peaks == dict.fromkeys(RECIPES, expected)
