@@ -128,6 +128,16 @@ def find_lr(
         iteration = int(keras.ops.convert_to_numpy(optimizer._iterations))
         optimizer._learning_rate = _Sweep(rates, iteration, accumulation)
         model.train_function = None  # traced anew: it reads the table schedule
+        if keras.backend.backend() == "jax":
+            # jax.jit caches traces by function, and the train function is jitted from the
+            # bound method model.train_step: jitting it again would replay the trace that
+            # read the old rate. A new function object is traced anew.
+            cls = type(model)
+
+            def train_step(state: Any, data: Any) -> Any:
+                return cls.train_step(model, state, data)
+
+            object.__setattr__(model, "train_step", train_step)
         return run(
             step,
             start_lr=start_lr,
@@ -284,6 +294,8 @@ def _restore(model: Any, saved: dict[str, Any]) -> None:
     optimizer = model.optimizer
     optimizer._learning_rate = saved["learning_rate"]
     model.train_function = saved["train_function"]
+    if "train_step" in vars(model):  # the JAX backend's fresh train step (see find_lr)
+        object.__delattr__(model, "train_step")
     for variable, value in (*saved["model"], *saved["optimizer"], *saved["metrics"]):
         variable.assign(value)
     known = {id(v) for v, _ in saved["metrics"]}
