@@ -33,7 +33,7 @@ LAYERS: list[list[str]] = [
     ["lrkit"],
     ["lrkit.keras", "lrkit.torch", "lrkit.jax", "lrkit._find_*"],
     ["lrkit.plot"],
-    ["lrkit.demo.*", "lrkit.demo", "lrkit.data", "lrkit.find_cli"],
+    ["lrkit.demo.*", "lrkit.demo", "lrkit.find_command"],
     ["lrkit.cli"],
     ["lrkit.__main__"],
 ]

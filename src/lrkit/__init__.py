@@ -36,6 +36,7 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
+from lrkit.find import RangeTest
 from lrkit.recipes import (
     CosineRestarts,
     Cyclic,
@@ -143,6 +144,7 @@ __all__ = [
     "PiecewiseConstant",
     "Polynomial",
     "Product",
+    "RangeTest",
     "Restarts",
     "Scale",
     "Schedule",

@@ -56,6 +56,7 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
         "lrkit.demo.cli",
         "train a small network with the seed's schedules and show which trains fastest",
     ),
+    "find": ("lrkit.find_command", "run the learning-rate range test on the demo's network"),
 }
 
 FILE_SUFFIXES = (".json", ".yaml", ".yml", ".txt", ".spec")

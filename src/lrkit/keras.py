@@ -50,6 +50,7 @@ __all__ = [
     "KerasSchedule",
     "LearningRateScheduler",
     "ReduceOnPlateau",
+    "find_lr",
     "schedule",
 ]
 
@@ -681,3 +682,6 @@ def _metrics(model: Any) -> list[Any]:
 
 def _count(name: str, value: Any, minimum: int = 0) -> int:
     return v.count(name, value, minimum)
+
+
+from lrkit._find_keras import find_lr  # noqa: E402  (the range test, lrkit.find)

@@ -25,7 +25,7 @@ from lrkit._adapt import Clock, rate_source
 from lrkit._core import FunctionSchedule, Schedule, from_config
 from lrkit._ops import NumpyOps
 
-__all__ = ["LRScheduler"]
+__all__ = ["LRScheduler", "find_lr"]
 
 #: What a hyperparameter argument takes for one parameter group.
 ScheduleLike = Schedule | Callable[[Any], float] | float
@@ -469,3 +469,6 @@ def _set_beta1(group: dict[str, Any], value: float) -> None:
         betas[0].fill_(value)
     else:
         group["betas"] = (value, *betas[1:])
+
+
+from lrkit._find_torch import find_lr  # noqa: E402  (the range test, lrkit.find)
