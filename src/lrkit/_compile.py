@@ -26,7 +26,6 @@ builtins.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -41,16 +40,30 @@ MAX_LINES = 4000
 Formula = Callable[[Array, Ops], Array]
 
 
-@dataclasses.dataclass(frozen=True)
 class Event:
-    """One line of a traced way: ``let`` a name, branch (``if``) on one, or ``return``."""
+    """One line of a traced way: ``let`` a name, branch (``if``) on one, or ``return``.
 
-    kind: str
-    text: str  # "v3 = v1 * 2.0" | the condition's name | the value returned
-    uses: tuple[str, ...]  # the names it reads
-    taken: bool = False  # which way an ``if`` went
-    name: str = ""  # the name a ``let`` gives
-    pure: bool = False  # a ``let`` that cannot raise: left out when nothing reads it
+    (A plain class, not a dataclass: ``import lrkit`` stays light.)
+    """
+
+    __slots__ = ("kind", "name", "pure", "taken", "text", "uses")
+
+    def __init__(
+        self,
+        kind: str,
+        text: str,
+        uses: tuple[str, ...],
+        *,
+        taken: bool = False,
+        name: str = "",
+        pure: bool = False,
+    ) -> None:
+        self.kind = kind
+        self.text = text  # "v3 = v1 * 2.0" | the condition's name | the value returned
+        self.uses = uses  # the names it reads
+        self.taken = taken  # which way an ``if`` went
+        self.name = name  # the name a ``let`` gives
+        self.pure = pure  # a ``let`` that cannot raise: left out when nothing reads it
 
 
 class UntraceableError(Exception):
