@@ -306,6 +306,8 @@ class _Trace:
 
     def decide(self, cond: Sym) -> bool:
         """The formula branches on ``cond``: follow this run's way, False where it has none."""
+        if self.ref(cond) in self.facts:  # branched on before: the same way again
+            return self.facts[cond.name]
         k = len(self.taken)
         if k >= MAX_LINES:
             raise UntraceableError("too many branches")
@@ -476,8 +478,10 @@ def scalar_function(
     if text is None:
         return None
     namespace: dict[str, Any] = {"__builtins__": {}}
-    # lrkit's own source, made of nothing a user wrote (see the module's docstring)
-    exec(compile(text, "<lrkit compiled schedule>", "exec"), namespace)
+    try:  # lrkit's own source, made of nothing a user wrote (see the module's docstring)
+        exec(compile(text, "<lrkit compiled schedule>", "exec"), namespace)
+    except (SyntaxError, RecursionError, MemoryError):  # too deeply nested for Python
+        return None
     made: Callable[[float], float] = namespace["make"](
         fallback, not_finite, math.inf, math.nan, (ArithmeticError, ValueError), float,
         math.exp, math.expm1, math.log, math.cos, math.sqrt, math.tanh, math.floor, math.ceil,

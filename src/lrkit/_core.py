@@ -145,9 +145,9 @@ class Schedule:
 
     @cached_property
     def _compilable(self) -> bool:
-        """Only lrkit's own formulas are compiled (and traced): a subclass written elsewhere,
+        """Only lrkit's own classes are compiled (and traced): a subclass written elsewhere,
         or a wrapped user function, keeps the generic path."""
-        if not type(self)._f.__module__.startswith("lrkit."):
+        if not type(self).__module__.startswith("lrkit."):
             return False
         for value in self.params().values():
             for item in value if isinstance(value, tuple) else (value,):
@@ -438,7 +438,8 @@ class Compound(Schedule):
 
     @cached_property
     def _compilable(self) -> bool:
-        return type(self)._f.__module__.startswith("lrkit.") and self._built._compilable
+        # A compound written elsewhere is compiled through what its build() returns.
+        return type(self)._f is Compound._f and self._built._compilable
 
     @property
     def duration(self) -> float | None:
