@@ -27,6 +27,7 @@ builtins.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +60,7 @@ class Event:
         pure: bool = False,
     ) -> None:
         self.kind = kind
-        self.text = text  # "v3 = v1 * 2.0" | the condition's name | the value returned
+        self.text = text  # "v1 * 2.0" (for ``name``) | the condition's name | the value returned
         self.uses = uses  # the names it reads
         self.taken = taken  # which way an ``if`` went
         self.name = name  # the name a ``let`` gives
@@ -141,7 +142,11 @@ class Sym:
 
     def __neg__(self) -> Sym:
         return self.trace.let(
-            f"-{self.name}", self.is_float, self, pure=True, ints=frozenset(-n for n in self.ints)
+            f"-{self.name}",
+            self.is_float,
+            self,
+            pure=self.is_float,
+            ints=frozenset(-n for n in self.ints),
         )
 
     def __lt__(self, other: Any) -> Sym:
@@ -176,6 +181,11 @@ class Sym:
 
 def _is_float(value: Any) -> bool:
     return value.is_float if isinstance(value, Sym) else type(value) is float
+
+
+def _plain(value: Any) -> bool:
+    """A float or an int: ``+ - *`` and comparisons on it cannot raise."""
+    return _is_float(value) or type(value) is int
 
 
 def _ints(value: Any) -> frozenset[int]:
@@ -236,17 +246,15 @@ class _Trace:
         ints: frozenset[int] = frozenset(),
     ) -> Sym:
         """A name for ``expression`` (of ``operands``); the one already given if it was
-        computed on this way. ``pure``: it cannot raise (on floats)."""
+        computed on this way. ``pure``: it cannot raise, so it may be left out or moved."""
         sym = self.known.get(expression)
         if sym is None:
             if len(self.events) >= MAX_LINES:
                 raise UntraceableError("too many operations")
             uses = tuple(o.name for o in operands if isinstance(o, Sym))
-            pure = pure and all(_is_float(o) or type(o) is int for o in operands)
             sym = Sym(self, f"v{len(self.known)}", is_float, ints)
             self.known[expression] = sym
-            line = f"{sym.name} = {expression}"
-            self.events.append(Event("let", line, uses, name=sym.name, pure=pure))
+            self.events.append(Event("let", expression, uses, name=sym.name, pure=pure))
         return sym
 
     @staticmethod
@@ -280,12 +288,13 @@ class _Trace:
             )
         else:
             is_float = (_is_float(a) or type(a) is int) and (_is_float(b) or type(b) is int)
-        pure = op in ("+", "-", "*")
+        pure = op in ("+", "-", "*") and _plain(a) and _plain(b)
         return self.let(f"{sa} {op} {sb}", is_float, a, b, pure=pure, ints=ints)
 
     def compare(self, op: str, a: Any, b: Any) -> Sym:
         a, b = self.convert(a, b), self.convert(b, a)
-        return self.let(f"{self.ref(a)} {op} {self.ref(b)}", False, a, b, pure=True)
+        pure = _plain(a) and _plain(b)  # a complex number would raise TypeError
+        return self.let(f"{self.ref(a)} {op} {self.ref(b)}", False, a, b, pure=pure)
 
     def select(self, cond: Any, a: Any, b: Any) -> Any:
         if isinstance(cond, Sym) and cond.name in self.facts:  # decided earlier on this way
@@ -416,22 +425,96 @@ def _needed(events: list[Event]) -> list[bool]:
     return out
 
 
-def _body(ways: list[list[Event]], needed: list[list[bool]], start: int, indent: str,
-          out: list[str]) -> None:  # fmt: skip
-    """The code of ``ways``, which agree up to ``start``: their shared operations (those some
-    way needs), then a branch on their first decision, each side written the same way."""
-    first, i = ways[0], start
+class Branch:
+    """``if cond:`` the statements of one side, ``else:`` those of the other."""
+
+    __slots__ = ("cond", "no", "yes")
+
+    def __init__(self, cond: str, yes: list[Event | Branch], no: list[Event | Branch]) -> None:
+        self.cond = cond
+        self.yes = yes
+        self.no = no
+
+
+def _tree(ways: list[list[Event]], needed: list[list[bool]], start: int) -> list[Event | Branch]:
+    """The statements of ``ways``, which agree up to ``start``: their shared operations
+    (those some way needs), then a branch on their first decision, each side made the same
+    way."""
+    first, i, out = ways[0], start, []
     while first[i].kind == "let":
         if any(n[i] for n in needed):
-            out.append(indent + first[i].text)
+            out.append(first[i])
         i += 1
     if first[i].kind == "return":
-        out.append(f"{indent}return {first[i].text}")
-        return
-    for taken, head in ((True, f"if {first[i].text}:"), (False, "else:")):
-        side = [k for k, w in enumerate(ways) if w[i].taken is taken]
-        out.append(indent + head)
-        _body([ways[k] for k in side], [needed[k] for k in side], i + 1, indent + "    ", out)
+        return [*out, first[i]]
+    sides = [[k for k, w in enumerate(ways) if w[i].taken is taken] for taken in (True, False)]
+    yes, no = (_tree([ways[k] for k in s], [needed[k] for k in s], i + 1) for s in sides)
+    return [*out, Branch(first[i].text, yes, no)]
+
+
+def _reads(statements: list[Event | Branch], name: str) -> int:
+    n = 0
+    for s in statements:
+        if isinstance(s, Branch):
+            n += (s.cond == name) + _reads(s.yes, name) + _reads(s.no, name)
+        else:
+            n += s.uses.count(name)
+    return n
+
+
+_NAME = re.compile(r"\bv\d+\b")
+#: Nesting of one expression, beyond which its parts are given names again (Python's
+#: parser takes 200 parentheses).
+MAX_NESTING = 32
+
+
+def _render(
+    statements: list[Event | Branch],
+    indent: str,
+    inline: dict[str, tuple[str, int]] | None,
+    out: list[str],
+) -> None:
+    """Write ``statements``. A pure operation read once is written where it is read, inside
+    parentheses (it cannot raise, so where and whether it runs changes nothing), which
+    saves Python a store and a load per operation. ``inline=None``: no inlining."""
+
+    def expand(text: str) -> tuple[str, int]:
+        depth = 0
+
+        def put(match: re.Match[str]) -> str:
+            nonlocal depth
+            if inline is None or match[0] not in inline:
+                return match[0]
+            expression, nesting = inline[match[0]]
+            depth = max(depth, nesting + 1)
+            return f"({expression})"
+
+        return _NAME.sub(put, text), depth
+
+    for k, s in enumerate(statements):
+        if isinstance(s, Branch):
+            cond = inline[s.cond][0] if inline and s.cond in inline else s.cond
+            out.append(f"{indent}if {cond}:")
+            _render(s.yes, indent + "    ", None if inline is None else dict(inline), out)
+            out.append(f"{indent}else:")
+            _render(s.no, indent + "    ", None if inline is None else dict(inline), out)
+        elif s.kind == "let":
+            expression, depth = expand(s.text)
+            if (
+                inline is not None
+                and s.pure
+                and depth < MAX_NESTING
+                and _reads(statements[k + 1 :], s.name) == 1
+            ):
+                inline[s.name] = (expression, depth)
+            else:
+                out.append(f"{indent}{s.name} = {expression}")
+        else:
+            out.append(f"{indent}return {expand(s.text)[0]}")
+
+
+def _size(statements: list[Event | Branch]) -> int:
+    return sum(_size(s.yes) + _size(s.no) if isinstance(s, Branch) else 1 for s in statements)
 
 
 _NAMES = ("_fallback", "_not_finite", "_inf", "_nan", "_errors", "float",
@@ -445,8 +528,10 @@ def source(formula: Formula) -> str | None:
         ways = _ways(formula)
     except Exception:  # whatever stops the tracer, the generic path remains
         return None
+    tree = _tree(ways, [_needed(w) for w in ways], 0)
     body: list[str] = []
-    _body(ways, [_needed(w) for w in ways], 0, " " * 12, body)
+    # Inlining looks ahead for the reads of each name: only for functions of a usual size.
+    _render(tree, " " * 12, {} if _size(tree) <= 1000 else None, body)
     if len(body) > MAX_LINES:
         return None
     return "\n".join(
