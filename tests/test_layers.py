@@ -19,7 +19,7 @@ SRC = Path(lrkit.__file__).parent
 #: (``__init__``) re-exports the model, formulas, combinators, recipes, configs and the text
 #: form; adapters and tools sit above it.
 LAYERS: list[list[str]] = [
-    ["lrkit._ops", "lrkit._display"],
+    ["lrkit._ops", "lrkit._display", "lrkit._compile"],
     ["lrkit._validate"],
     ["lrkit._params"],
     ["lrkit._core"],

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from lrkit import _display, _validate
+from lrkit import _compile, _display, _validate
 from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number, namespace
 from lrkit._params import Param, args_section, declared
 
@@ -33,6 +33,10 @@ Config = dict[str, Any]
 _CHUNK = 1 << 14
 #: Array size from which the chunks are shared between threads.
 _THREADED = 1 << 20
+#: Scalar calls of one schedule after which its formula is compiled. Compiling costs about
+#: as much as a few hundred calls of the generic path, so a schedule called a few times (a
+#: combinator's check, a table) never pays for it, and a training loop soon gains.
+_COMPILE_AFTER = 64
 
 
 def _threads_for(n: int) -> int:
@@ -101,8 +105,11 @@ class Schedule:
     # -- evaluation --------------------------------------------------------------------
 
     def __call__(self, t: Any) -> Any:
+        kind = type(t)  # exact types first: the per-update call of a training loop
+        if kind is float or kind is int:
+            return self._scalar_fn(t)
         if is_real_number(t):
-            return self._scalar(float(t))
+            return self._scalar_fn(float(t))
         ops, x = namespace(t)
         if not isinstance(ops, NumpyOps):
             return ops.result(self._f(ops.maximum(x, 0.0), ops))
@@ -111,16 +118,58 @@ class Schedule:
                 return ops.result(self._f(ops.maximum(x, 0.0), ops))
             return self._chunked(x, ops)
 
+    @cached_property
+    def _scalar_fn(self) -> Callable[[float], float]:
+        """``schedule(t)`` for one Python float or int: after the first few calls, the formula
+        compiled to a small Python function (:mod:`lrkit._compile`: the same values bit for
+        bit), else :meth:`_scalar`. Cached: the value is immutable."""
+        if not self._compilable:
+            return self._scalar
+        calls = 0
+
+        def first_calls(t: float) -> float:
+            nonlocal calls
+            calls += 1
+            if calls == _COMPILE_AFTER:  # from the next call on, the compiled function
+                self.__dict__["_scalar_fn"] = self._compiled or self._scalar
+            return self._scalar(t)
+
+        return first_calls
+
+    @cached_property
+    def _compiled(self) -> Callable[[float], float] | None:
+        """The formula compiled for one number, or ``None`` where it cannot be."""
+        if not self._compilable:
+            return None
+        return _compile.scalar_function(self._f, self._numpy_scalar)
+
+    @cached_property
+    def _compilable(self) -> bool:
+        """Only lrkit's own classes are compiled (and traced): a subclass written elsewhere,
+        or a wrapped user function, keeps the generic path."""
+        if not type(self).__module__.startswith("lrkit."):
+            return False
+        for value in self.params().values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Schedule) and not item._compilable:
+                    return False
+        return True
+
     def _scalar(self, t: float) -> float:
+        """The generic path for one float or int: the formula on :data:`~lrkit._ops.MATH`."""
+        t = float(t)
         if not math.isfinite(t):
-            raise ValueError(f"A schedule takes a finite time `t`. Received: t={t!r}")
+            return _compile.not_finite(t)
         try:
             return float(self._f(t if t > 0.0 else 0.0, MATH))
         except (ArithmeticError, ValueError):
-            # An untaken branch overflowed or divided by zero in Python floats: redo it with
-            # NumPy scalars, which give inf/nan there instead of raising.
-            with np.errstate(all="ignore"):
-                return float(self._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
+            return self._numpy_scalar(t)
+
+    def _numpy_scalar(self, t: float) -> float:
+        # An untaken branch overflowed or divided by zero in Python floats: redo it with
+        # NumPy scalars, which give inf/nan there instead of raising.
+        with np.errstate(all="ignore"):
+            return float(self._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
 
     def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
         """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in
@@ -405,6 +454,11 @@ class Compound(Schedule):
     def _f(self, t: Array, ops: Ops) -> Array:
         return self._built._f(t, ops)
 
+    @cached_property
+    def _compilable(self) -> bool:
+        # A compound written elsewhere is compiled through what its build() returns.
+        return type(self)._f is Compound._f and self._built._compilable
+
     @property
     def duration(self) -> float | None:
         return self._built.duration
@@ -468,6 +522,10 @@ class FunctionSchedule(Schedule):
 
     @cached_property
     def _thread_safe(self) -> bool:
+        return False
+
+    @cached_property
+    def _compilable(self) -> bool:
         return False
 
     def to_config(self) -> Config:
