@@ -44,6 +44,7 @@ from lrkit import _validate as v
 from lrkit._adapt import Clock, rate_source
 from lrkit._core import Config, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
+from lrkit.control import Plateau
 
 __all__ = [
     "KerasOps",
@@ -546,28 +547,52 @@ class ReduceOnPlateau(LearningRateScheduler):
         if not isinstance(monitor, str):
             raise TypeError(f"Argument `monitor` must be a string. Received: monitor={monitor!r}")
         self.monitor = monitor
-        self.factor = v.number("factor", factor)
-        if not 0 <= self.factor < 1:
-            raise ValueError(f"Argument `factor` must be in [0, 1). Received: factor={factor!r}")
-        self.patience = _count("patience", patience)
         self.mode = v.choice("mode", mode, ("auto", "min", "max"))
         self.min_delta = abs(v.number("min_delta", min_delta))
-        self.cooldown = _count("cooldown", cooldown)
-        self.min_lr = v.nonnegative("min_lr", min_lr)
-        self.scale = v.positive("scale", scale)
-        self.best: float | None = None
-        self.wait = 0
-        self.cooldown_counter = 0
-        self._lower_is_better: bool | None = None
+        # The state machine every adapter shares, on Keras' rule (lrkit.control.Plateau).
+        self.plateau = Plateau(
+            rule="keras",
+            mode=mode,
+            factor=factor,
+            patience=patience,
+            threshold=self.min_delta,
+            threshold_mode="abs",
+            cooldown=cooldown,
+            min_lr=min_lr,
+        )
+        self.plateau.scales = [float(v.positive("scale", scale))]
+        self.factor, self.patience = self.plateau.factor, self.plateau.patience
+        self.cooldown, self.min_lr = self.plateau.cooldown, self.plateau.min_lrs[0]
+
+    # The plateau's state, under the names of Keras' callback (and lrkit 0.1's).
+    @property
+    def scale(self) -> float:
+        return self.plateau.scales[0]
+
+    @scale.setter
+    def scale(self, value: float) -> None:
+        self.plateau.scales = [float(v.positive("scale", value))]
+
+    @property
+    def best(self) -> float | None:
+        return self.plateau.best
+
+    @property
+    def wait(self) -> int:
+        return self.plateau.num_bad
+
+    @property
+    def cooldown_counter(self) -> int:
+        return self.plateau.cooldown_counter
 
     def _rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
         base, _ = self._base_rate(t, optimizer)
-        rate = max(base * self.scale, min(base, self.min_lr))
+        rate = self.plateau.rate(base)
         return rate, rate
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         super().on_train_begin(logs)
-        self.best, self.wait, self.cooldown_counter = None, 0, 0
+        self.plateau.reset()  # as Keras: a new fit() forgets best and counters, keeps the factor
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_end(epoch, logs)
@@ -580,34 +605,14 @@ class ReduceOnPlateau(LearningRateScheduler):
                 stacklevel=2,
             )
             return
-        current = float(current)
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.wait = 0
-        if self._improved(current):
-            self.best = current
-            self.wait = 0
-        elif self.cooldown_counter <= 0:
-            self.wait += 1
-            rate = _float(self.model.optimizer.learning_rate)
-            if self.wait >= self.patience and rate > np.float32(self.min_lr):
-                self.scale *= self.factor
-                self.cooldown_counter = self.cooldown
-                self.wait = 0
-                if self.verbose > 0:
-                    _print(
-                        f"\nEpoch {epoch + 1}: ReduceOnPlateau reducing the learning rate's "
-                        f"factor to {self.scale}."
-                    )
-
-    def _improved(self, current: float) -> bool:
-        if self.best is None:
-            return True
-        if self._lower_is_better is None:
-            self._lower_is_better = self._direction_is_down()
-        if self._lower_is_better:
-            return current + self.min_delta < self.best
-        return current - self.min_delta > self.best
+        if self.plateau.mode == "auto":
+            self.plateau.mode = "min" if self._direction_is_down() else "max"
+        rate = _float(self.model.optimizer.learning_rate)
+        if self.plateau.step(float(current), [rate]) and self.verbose > 0:
+            _print(
+                f"\nEpoch {epoch + 1}: ReduceOnPlateau reducing the learning rate's "
+                f"factor to {self.scale}."
+            )
 
     def _direction_is_down(self) -> bool:
         """``mode``, or in ``"auto"`` mode the monitored metric's own direction (as Keras)."""
