@@ -36,6 +36,7 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
+from lrkit.control import HorizonWarning
 from lrkit.recipes import (
     CosineRestarts,
     Cyclic,
@@ -130,6 +131,7 @@ __all__ = [
     "Exponential",
     "ExponentialDecay",
     "FunctionSchedule",
+    "HorizonWarning",
     "InverseSqrt",
     "InverseTime",
     "Join",

@@ -331,6 +331,11 @@ def horizon_problem(
         fix = f"did you mean an epoch schedule? Read it in epochs: give unit='epoch' and {spe}"
     elif unit == "epoch" and TOO_SHORT <= duration / total_steps <= TOO_LONG:
         fix = "did you mean a schedule of steps? Read it in updates: give unit='step'"
+    elif unit == "step" and not epochs and ratio < TOO_SHORT:
+        fix = (
+            f"if it counts epochs, give unit='epoch' and steps_per_epoch=<updates per epoch>; "
+            f"if it counts steps, make it {_n(total_steps)} steps long"
+        )
     else:
         fit = _n(total_steps if unit == "step" else (epochs or total_steps / (steps_per_epoch or 1)))
         fix = f"make the schedule {fit} {unit}s long (or train for its length)"
