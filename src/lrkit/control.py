@@ -283,62 +283,70 @@ def horizon_problem(
     duration: float | None,
     *,
     unit: str,
-    steps_per_epoch: float | None,
-    total_steps: float,
+    steps_per_epoch: float | None = None,
+    total_steps: float | None = None,
     epochs: float | None = None,
-    flat: bool = False,
+    to_epochs: str = "give unit='epoch' and steps_per_epoch={spe}",
+    to_steps: str = "give unit='step'",
 ) -> str | None:
     """A message if the schedule ends much earlier or later than training; else ``None``.
 
     Args:
-        duration: the schedule's ``duration``, in its own unit (``None``: it never ends, and
-            nothing is said).
+        duration: the schedule's ``duration``, in its own unit (``None``, it never ends, or
+            ``0``, a constant: nothing is said).
         unit: ``"step"`` or ``"epoch"``: the unit the adapter reads the schedule in.
         steps_per_epoch: optimizer updates per epoch, when known.
-        total_steps: optimizer updates of the whole training run.
+        total_steps: optimizer updates of the whole run, when known.
         epochs: epochs of the run, when known.
-        flat: the schedule never changes (a constant): nothing to say.
+        to_epochs, to_steps: how to read the schedule in epochs / in steps with this
+            adapter (``{spe}`` is replaced by the updates per epoch).
 
+    The two lengths are compared in updates when both convert to updates, else in epochs.
     The schedule "wastes updates" if it ends before ``TOO_SHORT`` (half) of training, and
     "never finishes" if it ends after ``TOO_LONG`` (1.5 times) of it.
     """
-    if duration is None or flat or duration <= 0 or total_steps <= 0:
+    if duration is None or duration <= 0:
         return None
-    if epochs is None and steps_per_epoch:
+    if total_steps is None and epochs is not None and steps_per_epoch:
+        total_steps = epochs * steps_per_epoch
+    if epochs is None and total_steps is not None and steps_per_epoch:
         epochs = total_steps / steps_per_epoch
-    if unit == "step":
-        ends = float(duration)
-    elif steps_per_epoch:
-        ends = float(duration) * steps_per_epoch
+    ends_in_updates = float(duration) if unit == "step" else None
+    if unit == "epoch" and steps_per_epoch:
+        ends_in_updates = float(duration) * steps_per_epoch
+    if ends_in_updates is not None and total_steps:
+        ratio = ends_in_updates / total_steps
+    elif unit == "epoch" and epochs:
+        ratio = float(duration) / epochs
     else:
-        return None  # an epoch schedule with no known epoch length: no common unit
-    ratio = ends / total_steps
+        return None  # no common unit
     if TOO_SHORT <= ratio <= TOO_LONG:
         return None
-    where = (
-        f"the schedule ends at {_n(duration)} {unit}s"
-        + (f" ({_n(ends)} updates)" if unit == "epoch" else "")
-        + f" but training runs {_n(total_steps)} updates"
-        + (f" ({_n(epochs)} epochs)" if epochs else "")
+    in_updates = f" ({_n(ends_in_updates)} updates)" if unit == "epoch" and ends_in_updates else ""
+    runs = (
+        f"{_n(total_steps)} updates" + (f" ({_n(epochs)} epochs)" if epochs else "")
+        if total_steps
+        else f"{_n(epochs or 0)} epochs"
     )
+    where = f"the schedule ends at {_n(duration)} {unit}s{in_updates} but training runs {runs}"
     what = (
         "the rate reaches its end value early and the remaining updates are wasted"
         if ratio < TOO_SHORT
         else "the decay never finishes"
     )
+    spe = _n(steps_per_epoch) if steps_per_epoch else "<updates per epoch>"
+    length = _n(total_steps if unit == "step" and total_steps else (epochs or 0))
     if unit == "step" and epochs and TOO_SHORT <= duration / epochs <= TOO_LONG:
-        spe = f"steps_per_epoch={_n(steps_per_epoch)}" if steps_per_epoch else "steps_per_epoch"
-        fix = f"did you mean an epoch schedule? Read it in epochs: give unit='epoch' and {spe}"
-    elif unit == "epoch" and TOO_SHORT <= duration / total_steps <= TOO_LONG:
-        fix = "did you mean a schedule of steps? Read it in updates: give unit='step'"
+        fix = "did you mean an epoch schedule? Read it in epochs: " + to_epochs.format(spe=spe)
+    elif unit == "epoch" and total_steps and TOO_SHORT <= duration / total_steps <= TOO_LONG:
+        fix = "did you mean a schedule of steps? Read it in updates: " + to_steps
     elif unit == "step" and not epochs and ratio < TOO_SHORT:
         fix = (
-            f"if it counts epochs, give unit='epoch' and steps_per_epoch=<updates per epoch>; "
-            f"if it counts steps, make it {_n(total_steps)} steps long"
+            f"if it counts epochs, {to_epochs.format(spe=spe)}; "
+            f"if it counts steps, make it {length} steps long"
         )
     else:
-        fit = _n(total_steps if unit == "step" else (epochs or total_steps / (steps_per_epoch or 1)))
-        fix = f"make the schedule {fit} {unit}s long (or train for its length)"
+        fix = f"make the schedule {length} {unit}s long (or train for its length)"
     return f"{where}: {what}; {fix}."
 
 
