@@ -115,8 +115,9 @@ def test_load_state_refuses_other_options() -> None:
 
 
 def fit_8_batches(model: Any, epochs: int, callbacks: list[Any]) -> None:
-    model.fit(np.ones((64, 1)), np.ones(64), batch_size=8, epochs=epochs, verbose=0,
-              callbacks=callbacks)
+    model.fit(
+        np.ones((64, 1)), np.ones(64), batch_size=8, epochs=epochs, verbose=0, callbacks=callbacks
+    )
 
 
 def test_in_graph_epoch_schedule_without_steps_per_epoch_is_caught() -> None:
@@ -205,11 +206,22 @@ def test_correct_set_ups_say_nothing(index: int, no_warnings: None) -> None:
 def test_keras_own_rate_callback_is_named_once(theirs: Any) -> None:
     other = theirs()
     ours = lk.LearningRateScheduler(lrkit.cosine(0.1, 4))
-    with pytest.warns(UserWarning, match=rf"keras\.callbacks\.{type(other).__name__} in the "
-                      "same fit\\(\\) sets the learning rate too") as caught:
+    with pytest.warns(
+        UserWarning,
+        match=rf"keras\.callbacks\.{type(other).__name__} in the "
+        "same fit\\(\\) sets the learning rate too",
+    ) as caught:
         fit(probe_model(), 4, [ours, other])
-    assert len([w for w in caught if "sets the learning rate" in str(w.message)
-                or "was changed" in str(w.message)]) == 1
+    assert (
+        len(
+            [
+                w
+                for w in caught
+                if "sets the learning rate" in str(w.message) or "was changed" in str(w.message)
+            ]
+        )
+        == 1
+    )
 
 
 def test_a_rate_changed_behind_our_back_is_reported_once() -> None:

@@ -34,8 +34,9 @@ def reference_rate(k: int) -> float:
     return 0.05 * (1 + math.cos(math.pi * min(k - 2 * SPE, 12 * SPE) / (12 * SPE)))
 
 
-def optax_rule_scales(metrics: list[float], factor: float, patience: int, rtol: float,
-                      cooldown: int) -> list[float]:
+def optax_rule_scales(
+    metrics: list[float], factor: float, patience: int, rtol: float, cooldown: int
+) -> list[float]:
     """The scale after each epoch by optax's documented rule: better if
     value < (1 - rtol) * best; reduce on the patience-th bad epoch in a row; during cooldown
     the count of bad epochs is reset and the cooldown counted down."""
@@ -79,8 +80,10 @@ def test_warmup_cosine_plateau_under_jit_equals_optax_rule() -> None:
     steps, _ = train(optimizer().init(PARAMS), range(EPOCHS))
     after = optax_rule_scales(STALLED, **PLATEAU)
     # optax applies a new scale from the update that completes the epoch's average.
-    in_force = [after[k // SPE] if k % SPE == SPE - 1 else ([1.0, *after])[k // SPE]
-                for k in range(EPOCHS * SPE)]
+    in_force = [
+        after[k // SPE] if k % SPE == SPE - 1 else ([1.0, *after])[k // SPE]
+        for k in range(EPOCHS * SPE)
+    ]
     expected = [reference_rate(k) * in_force[k] for k in range(EPOCHS * SPE)]
     np.testing.assert_allclose(steps, expected, rtol=2e-6, atol=1e-9)
     assert min(in_force) < 1.0
@@ -94,7 +97,8 @@ def test_plateau_state_survives_save_and_resume_exactly(tmp_path: Path) -> None:
 
     saved = np.load(tmp_path / "state.npz")
     treedef = jax.tree.structure(optimizer().init(PARAMS))
-    restored = jax.tree.unflatten(treedef, [jnp.asarray(saved[f"arr_{i}"])
-                                            for i in range(len(leaves))])
+    restored = jax.tree.unflatten(
+        treedef, [jnp.asarray(saved[f"arr_{i}"]) for i in range(len(leaves))]
+    )
     rest, _ = train(restored, range(6, EPOCHS))
     assert first + rest == whole  # bit for bit

@@ -116,9 +116,7 @@ def reference_warmup_cosine(k: int) -> float:
     return 0.05 * (1 + math.cos(math.pi * t / (12 * SPE)))
 
 
-def train(
-    plateau: ReduceOnPlateau, optimizer: torch.optim.Optimizer, epochs: range
-) -> list[float]:
+def train(plateau: ReduceOnPlateau, optimizer: torch.optim.Optimizer, epochs: range) -> list[float]:
     model_weight = optimizer.param_groups[0]["params"][0]
     rates = []
     for epoch in epochs:
@@ -143,10 +141,8 @@ def test_warmup_cosine_plateau_in_a_plain_loop_equals_the_rule() -> None:
         factor=0.5,
         patience=2,
     )
-    in_force = [1.0] + factors[:-1]  # epoch e runs with the factor set after epoch e - 1
-    expected = [
-        reference_warmup_cosine(k) * in_force[k // SPE] for k in range(EPOCHS * SPE)
-    ]
+    in_force = [1.0, *factors[:-1]]  # epoch e runs with the factor set after epoch e - 1
+    expected = [reference_warmup_cosine(k) * in_force[k // SPE] for k in range(EPOCHS * SPE)]
     assert rates == pytest.approx(expected, rel=1e-9, abs=1e-15)
     assert min(in_force) < 1.0  # it did reduce
     assert plateau.factors == [factors[-1]]
@@ -164,9 +160,7 @@ def test_plateau_state_survives_save_and_resume_exactly(tmp_path: Path) -> None:
 
     saved = torch.load(tmp_path / "c", weights_only=True)  # plain types only
     second_opt = sgd()
-    second = ReduceOnPlateau(
-        LRScheduler(second_opt, SCHEDULE), factor=0.5, patience=2, cooldown=1
-    )
+    second = ReduceOnPlateau(LRScheduler(second_opt, SCHEDULE), factor=0.5, patience=2, cooldown=1)
     second_opt.load_state_dict(saved["opt"])
     second.load_state_dict(saved["scheduler"])
     assert second.state_dict() == first.state_dict()
@@ -177,9 +171,9 @@ def test_plateau_state_survives_save_and_resume_exactly(tmp_path: Path) -> None:
 def test_load_refuses_other_options() -> None:
     a = ReduceOnPlateau(sgd(), factor=0.5)
     b = ReduceOnPlateau(sgd(), factor=0.25)
-    with pytest.raises(ValueError, match="factor: saved 0.5, given 0.25"):
+    with pytest.raises(ValueError, match=r"factor: saved 0\.5, given 0\.25"):
         b.load_state_dict(a.state_dict())
-    with pytest.raises(ValueError, match="must come from lrkit.torch.ReduceOnPlateau"):
+    with pytest.raises(ValueError, match=r"must come from lrkit\.torch\.ReduceOnPlateau"):
         b.load_state_dict({"best": 1.0})
 
 
@@ -199,7 +193,7 @@ def test_epoch_schedule_is_advanced_by_step_metric() -> None:
 
 
 def test_argument_errors() -> None:
-    with pytest.raises(TypeError, match="must be an lrkit.torch.LRScheduler or a torch"):
+    with pytest.raises(TypeError, match=r"must be an lrkit\.torch\.LRScheduler or a torch"):
         ReduceOnPlateau(torch.optim.lr_scheduler.StepLR(sgd(), 2))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"Argument `factor` must be in \[0, 1\)"):
         ReduceOnPlateau(sgd(), factor=1.0)
@@ -340,7 +334,7 @@ def test_no_rival_warning_inside_sequentiallr_or_under_our_plateau(no_warnings: 
         sequential.step()
     optimizer = sgd()
     plateau = ReduceOnPlateau(LRScheduler(optimizer, SCHEDULE), factor=0.5, patience=0)
-    for epoch in range(4):
+    for _ in range(4):
         for _ in range(SPE):
             optimizer.step()
             plateau.scheduler.step()

@@ -157,8 +157,10 @@ class Plateau:
             raise ValueError(
                 f"Plateau.step() needs one rate per group ({self.groups}). Received: {rates!r}"
             )
-        return self._step_keras(current, rates) if self.rule == "keras" else self._step_torch(
-            current, rates
+        return (
+            self._step_keras(current, rates)
+            if self.rule == "keras"
+            else self._step_torch(current, rates)
         )
 
     def _step_torch(self, current: float, rates: Sequence[float]) -> bool:

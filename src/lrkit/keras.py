@@ -420,7 +420,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         rivals = [
             cb
             for cb in callbacks
-            if cb is not self and isinstance(cb, _RATE_SETTERS + (LearningRateScheduler,))
+            if cb is not self and isinstance(cb, (*_RATE_SETTERS, LearningRateScheduler))
         ]
         if not rivals or self._rival_warned:
             return
@@ -524,7 +524,9 @@ class HorizonCheck(_Callback):  # type: ignore[misc]
     ...     _ = model.fit(np.ones((64, 2)), np.ones(64), batch_size=8, epochs=4, verbose=0,
     ...                   callbacks=[lrkit.keras.HorizonCheck()])
     >>> print(str(caught[0].message).split(": ", 1)[1])
-    the schedule ends at 4 steps but training runs 32 updates (4 epochs): the rate reaches its end value early and the remaining updates are wasted; did you mean an epoch schedule? Read it in epochs: build it with lrkit.keras.schedule(s, steps_per_epoch=8).
+    the schedule ends at 4 steps but training runs 32 updates (4 epochs): the rate reaches
+    its end value early and the remaining updates are wasted; did you mean an epoch schedule?
+    Read it in epochs: build it with lrkit.keras.schedule(s, steps_per_epoch=8).
     """
 
     def __init__(self) -> None:

@@ -177,7 +177,9 @@ class LRScheduler(_TorchLRScheduler):
         # A controller's rate (ReduceOnPlateau's factor) on top of the schedule's, per group.
         self._control: Callable[[float, int], float] | None = None
         self._rivals_checked = False
-        self.total_steps = None if total_steps is None else _positive_int("total_steps", total_steps)
+        self.total_steps = (
+            None if total_steps is None else _positive_int("total_steps", total_steps)
+        )
         # The torch base class sets `base_lrs` from `initial_lr` and takes the first step.
         super().__init__(optimizer, last_epoch)
         if self.total_steps is not None:
@@ -271,7 +273,9 @@ class LRScheduler(_TorchLRScheduler):
 
     def _check_rivals(self) -> None:
         """Warn once if something else changed a rate since this scheduler set it."""
-        for i, (group, ours) in enumerate(zip(self.optimizer.param_groups, self._last_lr)):
+        for i, (group, ours) in enumerate(
+            zip(self.optimizer.param_groups, self._last_lr, strict=False)
+        ):
             now, set_ = float(group["lr"]), float(ours)
             if now != set_:
                 self._rivals_checked = True
@@ -660,14 +664,14 @@ class ReduceOnPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
         return self.plateau.best
 
     @property
-    def num_bad_epochs(self) -> int:
+    def num_bad_epochs(self) -> int:  # type: ignore[override]
         return self.plateau.num_bad
 
     @property
     def cooldown_counter(self) -> int:  # type: ignore[override]
         return self.plateau.cooldown_counter
 
-    def get_last_lr(self) -> list[float]:
+    def get_last_lr(self) -> list[float | torch.Tensor]:
         return self.scheduler.get_last_lr()
 
     def step(self, metrics: Any = None, epoch: None = None) -> None:  # type: ignore[override]
