@@ -218,19 +218,18 @@ class LRScheduler(_TorchLRScheduler):
             )
         if self._step_count == 1:
             self._warn_if_stepped_before_optimizer()
-        if not self._rivals_checked and hasattr(self, "_last_lr"):
-            self._check_rivals()
         self._step_count += 1
         self.last_epoch += 1
-        self._apply()
+        self._apply(watch=not self._rivals_checked)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         # Called by torch's SequentialLR at its milestones (`_update_lr(0)`).
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         self._apply()
 
-    def _apply(self) -> None:
-        """Write the hyperparameters of the current counter into the optimizer's groups."""
+    def _apply(self, watch: bool = False) -> None:
+        """Write the hyperparameters of the current counter into the optimizer's groups;
+        with ``watch``, first check that no one else changed the rates this wrote last."""
         # Every step() runs this: one plain loop over the groups, values from the look-aheads.
         count = self.last_epoch
         groups = self.optimizer.param_groups
@@ -240,7 +239,14 @@ class LRScheduler(_TorchLRScheduler):
                 f"built for {len(self._lr_values)}; build it after adding every group."
             )
         last_lr = []
+        before = getattr(self, "_last_lr", None) if watch else None
         for i, group in enumerate(groups):
+            if before is not None:
+                now = group["lr"]
+                # Plain floats only: reading a tensor rate (on a device) would sync.
+                if type(now) is float and now != before[i]:
+                    _warn_rival(self, i, float(before[i]), now)
+                    self._rivals_checked, before = True, None
             last_lr.append(_set(group, "lr", self._lr(i, count)))
             momentum = self._momentum_values[i]
             if momentum is not None:
@@ -270,17 +276,6 @@ class LRScheduler(_TorchLRScheduler):
                 UserWarning,
                 stacklevel=3,
             )
-
-    def _check_rivals(self) -> None:
-        """Warn once if something else changed a rate since this scheduler set it."""
-        for i, (group, ours) in enumerate(
-            zip(self.optimizer.param_groups, self._last_lr, strict=False)
-        ):
-            now, set_ = float(group["lr"]), float(ours)
-            if now != set_:
-                self._rivals_checked = True
-                _warn_rival(self, i, set_, now)
-                return
 
     # -- the horizon guard ---------------------------------------------------------------
 
