@@ -644,7 +644,9 @@ class ReduceOnPlateau(LearningRateScheduler):
     The rate itself is set like :class:`LearningRateScheduler` (``unit``, ``per_batch``,
     ``hyperparameters``); a function ``f(epoch, lr)`` is refused, since ``lr`` would already
     hold the factor. The factor lives in the callback (``.scale``): to resume, pass the old
-    callback's ``scale``.
+    callback's ``scale``, or save :meth:`state_dict` and :meth:`load_state_dict` it into the
+    new callback to continue exactly (best and counters too). The state machine is
+    :class:`lrkit.control.Plateau` with ``rule="keras"``.
 
     Args:
         schedule: an lrkit schedule or a function ``f(epoch)``.
