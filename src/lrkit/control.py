@@ -67,7 +67,8 @@ class Plateau:
         factor: the factor's multiplier at each reduction, in ``[0, 1)``.
         patience: bad epochs tolerated (see the rules for where the reduction falls).
         threshold: the least change that counts as better.
-        threshold_mode: ``"rel"`` or ``"abs"`` (``rule="keras"`` takes ``"abs"`` only).
+        threshold_mode: ``"rel"`` or ``"abs"`` (default: ``"rel"`` for PyTorch's rule; Keras'
+            takes ``"abs"`` only).
         cooldown: epochs after a reduction during which bad epochs are not counted.
         min_lr: the floor of the reduction, one number or one per group.
         eps: ``rule="torch"``: the least change of rate that is applied.
@@ -82,7 +83,7 @@ class Plateau:
         factor: float = 0.1,
         patience: int = 10,
         threshold: float = 1e-4,
-        threshold_mode: str = "rel",
+        threshold_mode: str | None = None,
         cooldown: int = 0,
         min_lr: float | Sequence[float] = 0.0,
         eps: float = 1e-8,
@@ -95,6 +96,8 @@ class Plateau:
             raise ValueError(f"Argument `factor` must be in [0, 1). Received: factor={factor!r}")
         self.patience = _count("patience", patience)
         self.threshold = float(v.nonnegative("threshold", threshold))
+        if threshold_mode is None:  # each peer's own: PyTorch's relative, Keras' absolute
+            threshold_mode = "abs" if self.rule == "keras" else "rel"
         self.threshold_mode = v.choice("threshold_mode", threshold_mode, ("rel", "abs"))
         if self.rule == "keras" and self.threshold_mode != "abs":
             raise ValueError(
