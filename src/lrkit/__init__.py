@@ -36,6 +36,7 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
+from lrkit.control import HorizonWarning
 from lrkit.find import RangeTest
 from lrkit.recipes import (
     CosineRestarts,
@@ -131,6 +132,7 @@ __all__ = [
     "Exponential",
     "ExponentialDecay",
     "FunctionSchedule",
+    "HorizonWarning",
     "InverseSqrt",
     "InverseTime",
     "Join",

@@ -44,8 +44,10 @@ from lrkit import _validate as v
 from lrkit._adapt import Clock, rate_source
 from lrkit._core import Config, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
+from lrkit.control import Plateau, horizon_problem, warn_horizon
 
 __all__ = [
+    "HorizonCheck",
     "KerasOps",
     "KerasSchedule",
     "LearningRateScheduler",
@@ -339,6 +341,9 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         self._steps: int | None = None
         self._clock = Clock()
         self._epoch = 0
+        self._horizon_warned = False
+        self._rival_warned = False
+        self._last_set: float | None = None  # the rate this callback set last (float32)
 
     # -- the rate ----------------------------------------------------------------------
 
@@ -360,8 +365,11 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
 
     def _set_rate(self, t: float, epoch: int, announce: bool) -> None:
         optimizer = self.model.optimizer
+        if self._last_set is not None and not self._rival_warned:
+            self._check_unchanged(_float(optimizer.learning_rate))
         rate, shown = self._rate(t, optimizer)
         optimizer.learning_rate = rate
+        self._last_set = float(np.float32(rate))
         if announce and self.verbose > 0:
             _print(f"\nEpoch {epoch + 1}: {type(self).__name__} setting learning rate to {shown}.")
 
@@ -385,6 +393,9 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         optimizer = self.model.optimizer
         _check_settable(optimizer, type(self).__name__)
         _check_hyperparameters(optimizer, self.hyperparameters)
+        self._last_set = None
+        self._warn_about_siblings(_fit_callbacks())
+        self._check_horizon()
         if self.per_batch:
             if getattr(self.model, "steps_per_execution", 1) != 1:
                 raise ValueError(
@@ -416,6 +427,64 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
             )
         return int(known)
 
+    # -- no silent mistakes -------------------------------------------------------------
+
+    def _check_horizon(self) -> None:
+        """Warn once if the schedule ends long before or after this fit() (HorizonWarning)."""
+        params = self.params or {}
+        if self._horizon_warned or not isinstance(self._source.schedule, Schedule):
+            return
+        self._horizon_warned = warn_horizon(
+            horizon_problem(
+                self._source.schedule.duration,
+                unit=self.unit,
+                steps_per_epoch=params.get("steps"),
+                epochs=params.get("epochs"),
+                to_epochs="give unit='epoch' (and per_batch=True to update every batch)",
+                to_steps="give unit='step'",
+            ),
+            f"lrkit.keras.{type(self).__name__}",
+            stacklevel=2,
+        )
+
+    def _warn_about_siblings(self, callbacks: list[Any]) -> None:
+        """Warn once, naming them, about other callbacks of this fit() that set the rate."""
+        rivals = [
+            cb
+            for cb in callbacks
+            if cb is not self and isinstance(cb, (*_RATE_SETTERS, LearningRateScheduler))
+        ]
+        if not rivals or self._rival_warned:
+            return
+        self._rival_warned = True
+        names = ", ".join(sorted({_qualified(cb) for cb in rivals}))
+        warnings.warn(
+            f"{names} in the same fit() sets the learning rate too; lrkit.keras."
+            f"{type(self).__name__} sets its schedule's rate at every "
+            f"{'batch' if self.per_batch else 'epoch'} and overrides it, so its changes (and "
+            "its 'reducing learning rate' messages) have no lasting effect. Keep one: "
+            "lrkit.keras.ReduceOnPlateau(schedule, ...) reduces on a plateau on top of any "
+            "schedule.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def _check_unchanged(self, now: float) -> None:
+        """Warn once if something else changed the rate since this callback set it."""
+        ours = self._last_set
+        assert ours is not None
+        if abs(now - ours) <= 1e-6 * max(abs(ours), 1e-30):
+            return
+        self._rival_warned = True
+        warnings.warn(
+            f"The learning rate was changed from {ours:.6g} to {now:.6g} by another callback or "
+            f"scheduler since lrkit.keras.{type(self).__name__} set it; lrkit overrides it. "
+            "Keep one callback that sets the rate (lrkit.keras.ReduceOnPlateau reduces on a "
+            "plateau on top of any schedule).",
+            UserWarning,
+            stacklevel=3,
+        )
+
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
         self._set_hyperparameters(epoch)
@@ -439,6 +508,82 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         logs["learning_rate"] = _float(optimizer.learning_rate)
         for name in self.hyperparameters:
             logs[name] = float(getattr(optimizer, name))
+
+
+#: Keras' own callbacks that set the learning rate.
+_RATE_SETTERS: tuple[type, ...] = (
+    keras.callbacks.LearningRateScheduler,
+    keras.callbacks.ReduceLROnPlateau,
+)
+
+
+def _qualified(callback: Any) -> str:
+    kind = type(callback)
+    module = "keras.callbacks" if kind in _RATE_SETTERS else kind.__module__
+    return f"{module}.{kind.__qualname__}"
+
+
+def _fit_callbacks() -> list[Any]:
+    """The callbacks of the running fit(): Keras gives a callback no view of its siblings, but
+    the ``CallbackList`` calling ``on_train_begin`` holds them (a few frames up the stack)."""
+    frame = sys._getframe(1)
+    for _ in range(8):
+        frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:
+            break
+        holder = frame.f_locals.get("self")
+        if isinstance(holder, keras.callbacks.CallbackList):
+            return list(holder.callbacks)
+    return []
+
+
+class HorizonCheck(_Callback):  # type: ignore[misc]
+    """A callback that checks an in-graph schedule's length against ``fit()``'s.
+
+    An in-graph schedule (:func:`schedule`) runs inside the optimizer and never sees
+    ``fit()``'s epochs and batches; this callback does, at the start of training, and warns
+    once (:class:`lrkit.HorizonWarning`) if the schedule ends long before the run (an epoch
+    schedule built without ``steps_per_epoch`` decays to its end in a few batches) or long
+    after it. lrkit's own callbacks check themselves; this one is for in-graph schedules.
+
+    >>> import numpy as np, keras, lrkit, lrkit.keras
+    >>> s = lrkit.cosine(start_lr=0.1, decay_steps=4)  # meant as 4 epochs
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(lrkit.keras.schedule(s)), loss="mse")
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = model.fit(np.ones((64, 2)), np.ones(64), batch_size=8, epochs=4, verbose=0,
+    ...                   callbacks=[lrkit.keras.HorizonCheck()])
+    >>> print(str(caught[0].message).split(": ", 1)[1])
+    the schedule ends at 4 steps but training runs 32 updates (4 epochs): the rate reaches
+    its end value early and the remaining updates are wasted; did you mean an epoch schedule?
+    Read it in epochs: build it with lrkit.keras.schedule(s, steps_per_epoch=8).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._warned = False
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        rate = getattr(self.model.optimizer, "_learning_rate", None)
+        if self._warned or not isinstance(rate, KerasSchedule):
+            return
+        params = self.params or {}
+        steps, epochs = params.get("steps"), params.get("epochs")
+        self._warned = warn_horizon(
+            horizon_problem(
+                rate.schedule.duration,
+                unit="step" if rate.steps_per_epoch is None else "epoch",
+                steps_per_epoch=rate.steps_per_epoch or steps,
+                total_steps=None if steps is None or epochs is None else steps * epochs,
+                epochs=epochs,
+                to_epochs="build it with lrkit.keras.schedule(s, steps_per_epoch={spe})",
+                to_steps="build it with lrkit.keras.schedule(s), without steps_per_epoch",
+            ),
+            "lrkit.keras.HorizonCheck",
+            stacklevel=2,
+        )
 
 
 def _source(name: str, fn: Any, *, allow_lr: bool = True) -> Any:
@@ -531,7 +676,9 @@ class ReduceOnPlateau(LearningRateScheduler):
     The rate itself is set like :class:`LearningRateScheduler` (``unit``, ``per_batch``,
     ``hyperparameters``); a function ``f(epoch, lr)`` is refused, since ``lr`` would already
     hold the factor. The factor lives in the callback (``.scale``): to resume, pass the old
-    callback's ``scale``.
+    callback's ``scale``, or save :meth:`state_dict` and :meth:`load_state_dict` it into the
+    new callback to continue exactly (best and counters too). The state machine is
+    :class:`lrkit.control.Plateau` with ``rule="keras"``.
 
     Args:
         schedule: an lrkit schedule or a function ``f(epoch)``.
@@ -589,28 +736,83 @@ class ReduceOnPlateau(LearningRateScheduler):
         if not isinstance(monitor, str):
             raise TypeError(f"Argument `monitor` must be a string. Received: monitor={monitor!r}")
         self.monitor = monitor
-        self.factor = v.number("factor", factor)
-        if not 0 <= self.factor < 1:
-            raise ValueError(f"Argument `factor` must be in [0, 1). Received: factor={factor!r}")
-        self.patience = _count("patience", patience)
         self.mode = v.choice("mode", mode, ("auto", "min", "max"))
         self.min_delta = abs(v.number("min_delta", min_delta))
-        self.cooldown = _count("cooldown", cooldown)
-        self.min_lr = v.nonnegative("min_lr", min_lr)
-        self.scale = v.positive("scale", scale)
-        self.best: float | None = None
-        self.wait = 0
-        self.cooldown_counter = 0
-        self._lower_is_better: bool | None = None
+        # The state machine every adapter shares, on Keras' rule (lrkit.control.Plateau).
+        self.plateau = Plateau(
+            rule="keras",
+            mode=mode,
+            factor=factor,
+            patience=patience,
+            threshold=self.min_delta,
+            threshold_mode="abs",
+            cooldown=cooldown,
+            min_lr=min_lr,
+        )
+        self.plateau.scales = [float(v.positive("scale", scale))]
+        self._loaded = False
+        self.factor, self.patience = self.plateau.factor, self.plateau.patience
+        self.cooldown, self.min_lr = self.plateau.cooldown, self.plateau.min_lrs[0]
+
+    # The plateau's state, under the names of Keras' callback (and lrkit 0.1's).
+    @property
+    def scale(self) -> float:
+        return self.plateau.scales[0]
+
+    @scale.setter
+    def scale(self, value: float) -> None:
+        self.plateau.scales = [float(v.positive("scale", value))]
+
+    @property
+    def best(self) -> float | None:
+        return self.plateau.best
+
+    @property
+    def wait(self) -> int:
+        return self.plateau.num_bad
+
+    @property
+    def cooldown_counter(self) -> int:
+        return self.plateau.cooldown_counter
 
     def _rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
         base, _ = self._base_rate(t, optimizer)
-        rate = max(base * self.scale, min(base, self.min_lr))
+        rate = self.plateau.rate(base)
         return rate, rate
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         super().on_train_begin(logs)
-        self.best, self.wait, self.cooldown_counter = None, 0, 0
+        if self._loaded:  # resuming from load_state_dict(): keep the whole state
+            self._loaded = False
+        else:  # as Keras: a new fit() forgets best and counters, keeps the factor
+            self.plateau.reset()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The plateau's state (``best``, ``num_bad``, ``cooldown_counter``, ``scales``) and
+        options, as plain Python types (``json.dumps`` writes it)."""
+        return {"options": self.plateau.options(), "plateau": self.plateau.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a saved :meth:`state_dict`; the next ``fit()`` continues from it exactly
+        (instead of forgetting ``best`` and the counters, as a fresh ``fit()`` does)."""
+        if not isinstance(state, dict) or not {"options", "plateau"} <= set(state):
+            raise ValueError(
+                "Argument `state` must come from lrkit.keras.ReduceOnPlateau.state_dict(). "
+                f"Received: {state!r}"
+            )
+        saved, given = dict(state["options"]), self.plateau.options()
+        if "auto" in (saved.get("mode"), given["mode"]):  # "auto" resolves at the 1st epoch
+            saved.pop("mode", None)
+            given.pop("mode")
+        if saved != given:
+            raise ValueError(
+                "The saved ReduceOnPlateau state was made with other options: saved "
+                f"{state['options']!r}, given {self.plateau.options()!r}"
+            )
+        self.plateau.load_state_dict(state["plateau"])
+        if self.plateau.mode == "auto" and state["options"].get("mode") in ("min", "max"):
+            self.plateau.mode = state["options"]["mode"]
+        self._loaded = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_end(epoch, logs)
@@ -623,34 +825,14 @@ class ReduceOnPlateau(LearningRateScheduler):
                 stacklevel=2,
             )
             return
-        current = float(current)
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.wait = 0
-        if self._improved(current):
-            self.best = current
-            self.wait = 0
-        elif self.cooldown_counter <= 0:
-            self.wait += 1
-            rate = _float(self.model.optimizer.learning_rate)
-            if self.wait >= self.patience and rate > np.float32(self.min_lr):
-                self.scale *= self.factor
-                self.cooldown_counter = self.cooldown
-                self.wait = 0
-                if self.verbose > 0:
-                    _print(
-                        f"\nEpoch {epoch + 1}: ReduceOnPlateau reducing the learning rate's "
-                        f"factor to {self.scale}."
-                    )
-
-    def _improved(self, current: float) -> bool:
-        if self.best is None:
-            return True
-        if self._lower_is_better is None:
-            self._lower_is_better = self._direction_is_down()
-        if self._lower_is_better:
-            return current + self.min_delta < self.best
-        return current - self.min_delta > self.best
+        if self.plateau.mode == "auto":
+            self.plateau.mode = "min" if self._direction_is_down() else "max"
+        rate = _float(self.model.optimizer.learning_rate)
+        if self.plateau.step(float(current), [rate]) and self.verbose > 0:
+            _print(
+                f"\nEpoch {epoch + 1}: ReduceOnPlateau reducing the learning rate's "
+                f"factor to {self.scale}."
+            )
 
     def _direction_is_down(self) -> bool:
         """``mode``, or in ``"auto"`` mode the monitored metric's own direction (as Keras)."""

@@ -24,8 +24,9 @@ from lrkit import _validate as v
 from lrkit._adapt import Clock, rate_source
 from lrkit._core import FunctionSchedule, Schedule, from_config
 from lrkit._ops import NumpyOps
+from lrkit.control import Plateau, horizon_problem, warn_horizon
 
-__all__ = ["LRScheduler", "find_lr"]
+__all__ = ["LRScheduler", "ReduceOnPlateau", "find_lr"]
 
 #: What a hyperparameter argument takes for one parameter group.
 ScheduleLike = Schedule | Callable[[Any], float] | float
@@ -85,6 +86,8 @@ class LRScheduler(_TorchLRScheduler):
         weight_decay: schedule(s) for weight decay.
         last_epoch: PyTorch's resume argument: the counter of the last step taken; ``-1``
             starts afresh. Prefer ``load_state_dict()``.
+        total_steps: the optimizer updates of the whole run, if known: a schedule that ends
+            long before or after it warns once (:meth:`check_horizon`).
 
     Examples:
         >>> import torch
@@ -134,6 +137,7 @@ class LRScheduler(_TorchLRScheduler):
         momentum: ScheduleLike | Sequence[ScheduleLike | None] | None = None,
         weight_decay: ScheduleLike | Sequence[ScheduleLike | None] | None = None,
         last_epoch: int = -1,
+        total_steps: int | None = None,
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
@@ -170,8 +174,16 @@ class LRScheduler(_TorchLRScheduler):
         self._lr_values = [x for x in _lookaheads(self.lr_schedules, self.clock) if x is not None]
         self._momentum_values = _lookaheads(self.momentum_schedules, self.clock)
         self._weight_decay_values = _lookaheads(self.weight_decay_schedules, self.clock)
+        # A controller's rate (ReduceOnPlateau's factor) on top of the schedule's, per group.
+        self._control: Callable[[float, int], float] | None = None
+        self._rivals_checked = False
+        self.total_steps = (
+            None if total_steps is None else _positive_int("total_steps", total_steps)
+        )
         # The torch base class sets `base_lrs` from `initial_lr` and takes the first step.
         super().__init__(optimizer, last_epoch)
+        if self.total_steps is not None:
+            self.check_horizon(self.total_steps)
 
     # -- time and values -----------------------------------------------------------------
 
@@ -185,7 +197,8 @@ class LRScheduler(_TorchLRScheduler):
 
     def _lr(self, group: int, count: int) -> float:
         lr = self._lr_values[group].at(count)
-        return lr * float(self.base_lrs[group]) if self.relative else lr
+        lr = lr * float(self.base_lrs[group]) if self.relative else lr
+        return lr if self._control is None else self._control(lr, group)
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """The rates of the current counter (use ``get_last_lr()`` to read the rates set)."""
@@ -208,15 +221,16 @@ class LRScheduler(_TorchLRScheduler):
             self._warn_if_stepped_before_optimizer()
         self._step_count += 1
         self.last_epoch += 1
-        self._apply()
+        self._apply(watch=not self._rivals_checked)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         # Called by torch's SequentialLR at its milestones (`_update_lr(0)`).
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         self._apply()
 
-    def _apply(self) -> None:
-        """Write the hyperparameters of the current counter into the optimizer's groups."""
+    def _apply(self, watch: bool = False) -> None:
+        """Write the hyperparameters of the current counter into the optimizer's groups;
+        with ``watch``, first check that no one else changed the rates this wrote last."""
         # Every step() runs this: one plain loop over the groups, values from the look-aheads.
         count = self.last_epoch
         groups = self.optimizer.param_groups
@@ -226,7 +240,14 @@ class LRScheduler(_TorchLRScheduler):
                 f"built for {len(self._lr_values)}; build it after adding every group."
             )
         last_lr = []
+        before = getattr(self, "_last_lr", None) if watch else None
         for i, group in enumerate(groups):
+            if before is not None:
+                now = group["lr"]
+                # Plain floats only: reading a tensor rate (on a device) would sync.
+                if type(now) is float and now != before[i]:
+                    _warn_rival(self, i, float(before[i]), now)
+                    self._rivals_checked, before = True, None
             last_lr.append(_set(group, "lr", self._lr(i, count)))
             momentum = self._momentum_values[i]
             if momentum is not None:
@@ -256,6 +277,32 @@ class LRScheduler(_TorchLRScheduler):
                 UserWarning,
                 stacklevel=3,
             )
+
+    # -- the horizon guard ---------------------------------------------------------------
+
+    def check_horizon(self, total_steps: int) -> bool:
+        """Warn (:class:`lrkit.HorizonWarning`, once per scheduler) if a schedule ends long
+        before ``total_steps`` optimizer updates, or long after; return whether it warned.
+
+        Called by the constructor when ``total_steps`` is given (Lightning:
+        ``self.trainer.estimated_stepping_batches``; Hugging Face: ``max_steps``). A schedule
+        without an end (``duration`` None) or a constant is never questioned; so is an epoch
+        schedule stepped once per epoch (``steps_per_epoch=None``: no epoch length to compare).
+        """
+        total_steps = _positive_int("total_steps", total_steps)
+        if getattr(self, "_horizon_warned", False):
+            return False
+        for s in {id(s): s for s in self.lr_schedules}.values():  # each distinct one once
+            message = horizon_problem(
+                s.duration,
+                unit=self.unit,
+                steps_per_epoch=self.steps_per_epoch,
+                total_steps=total_steps,
+            )
+            if message is not None:
+                self._horizon_warned = True
+                return warn_horizon(message, "lrkit.torch.LRScheduler", stacklevel=4)
+        return False
 
     # -- checkpoints ---------------------------------------------------------------------
 
@@ -469,6 +516,208 @@ def _set_beta1(group: dict[str, Any], value: float) -> None:
         betas[0].fill_(value)
     else:
         group["betas"] = (value, *betas[1:])
+
+
+# -- other schedulers on the same optimizer ------------------------------------------------
+
+
+def _rivals(scheduler: LRScheduler) -> list[Any] | None:
+    """The other schedulers that hold ``scheduler``'s optimizer; ``None`` if ``scheduler``
+    runs inside one of them (SequentialLR, ChainedScheduler: they hand over on purpose)."""
+    import gc  # one scan, once, when a change was seen
+
+    found = []
+    for holder in gc.get_referrers(scheduler.optimizer):
+        if not isinstance(holder, _TorchLRScheduler) or holder is scheduler:
+            continue
+        if getattr(holder, "scheduler", None) is scheduler:  # our ReduceOnPlateau wrapper
+            continue
+        inner = getattr(holder, "_schedulers", ())
+        if any(x is scheduler for x in inner):
+            return None
+        found.append(holder)
+    return found
+
+
+def _warn_rival(scheduler: LRScheduler, group: int, ours: float, now: float) -> None:
+    rivals = _rivals(scheduler)
+    if rivals is None:
+        return
+    names = ", ".join(sorted({f"{type(r).__module__}.{type(r).__qualname__}" for r in rivals}))
+    who = f"by {names} on the same optimizer" if names else "by another scheduler or your code"
+    hint = (
+        " To reduce on a plateau on top of the schedule, use "
+        "lrkit.torch.ReduceOnPlateau(scheduler) instead."
+        if any(isinstance(r, torch.optim.lr_scheduler.ReduceLROnPlateau) for r in rivals or ())
+        else ""
+    )
+    warnings.warn(
+        f"The learning rate of param_groups[{group}] was changed from {ours!r} to {now!r} "
+        f"{who} since lrkit.torch.LRScheduler set it; lrkit sets schedule(t) at every step() "
+        f"and overrides the change.{hint}",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+# -- plateau reduction ---------------------------------------------------------------------
+
+
+class ReduceOnPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
+    r"""Any lrkit schedule, times a factor that drops when a monitored metric stalls.
+
+    Wraps an :class:`LRScheduler` (warmup, cosine, anything), or an optimizer alone (its rates
+    are then the constant base, exactly ``torch.optim.lr_scheduler.ReduceLROnPlateau``). The
+    rate of group ``i`` is $\max(\eta_i(t)\,c_i,\ \min(\eta_i(t), \text{min\_lr}_i))$: the
+    schedule's value times the group's plateau factor, which starts at 1 and is multiplied by
+    ``factor`` on the ``(patience + 1)``-th epoch in a row without improvement, PyTorch's rule
+    (:class:`lrkit.control.Plateau` with ``rule="torch"``; every option is PyTorch's, with its
+    default). It *is* a ``torch.optim.lr_scheduler.ReduceLROnPlateau``, so Lightning (with
+    ``"monitor"`` in the scheduler config) and Hugging Face's Trainer call ``step(metric)``.
+
+    Call ``step(metric)`` once per epoch. When the wrapped scheduler counts epochs stepped
+    once per epoch (``unit="epoch"``, no ``steps_per_epoch``), ``step(metric)`` steps it too
+    (``advance=True``); otherwise keep stepping the wrapped scheduler after every
+    ``optimizer.step()`` and ``step(metric)`` only updates the factor (``advance=False``).
+
+    ``state_dict()`` holds the plateau's state (best, bad epochs, cooldown, factors), its
+    options and the wrapped scheduler's state, all plain Python types; ``load_state_dict``
+    restores all three exactly (it refuses options that differ from the saved ones).
+
+    Examples:
+        >>> import torch, lrkit
+        >>> from lrkit.torch import LRScheduler, ReduceOnPlateau
+        >>> optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=1.0)
+        >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=8), steps=2)
+        >>> plateau = ReduceOnPlateau(LRScheduler(optimizer, s, unit="epoch"), factor=0.5,
+        ...                           patience=1)
+        >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9]:
+        ...     optimizer.step()
+        ...     plateau.step(val_loss)
+        >>> [round(x, 6) for x in plateau.get_last_lr()], plateau.factors
+        ([0.034567], [0.5])
+    """
+
+    def __init__(
+        self,
+        scheduler_or_optimizer: LRScheduler | Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+        *,
+        advance: bool | None = None,
+    ) -> None:
+        given = scheduler_or_optimizer
+        if isinstance(given, Optimizer):
+            given = LRScheduler(given, 1.0, relative=True, unit="epoch")
+        if not isinstance(given, LRScheduler):
+            raise TypeError(
+                "Argument `scheduler_or_optimizer` must be an lrkit.torch.LRScheduler or a "
+                f"torch.optim.Optimizer. Received: {scheduler_or_optimizer!r} of type "
+                f"{type(scheduler_or_optimizer).__name__}"
+            )
+        if given._control is not None:
+            raise ValueError(
+                "Argument `scheduler_or_optimizer` is already wrapped by a ReduceOnPlateau; "
+                "wrap each LRScheduler once."
+            )
+        if mode == "auto":
+            raise ValueError("Argument `mode` must be 'min' or 'max'. Received: mode='auto'")
+        self.scheduler = given
+        self.optimizer = given.optimizer
+        self.plateau = Plateau(
+            rule="torch",
+            mode=mode,
+            factor=factor,
+            patience=patience,
+            threshold=threshold,
+            threshold_mode=threshold_mode,
+            cooldown=cooldown,
+            min_lr=min_lr,
+            eps=eps,
+            groups=len(self.optimizer.param_groups),
+        )
+        per_epoch = given.unit == "epoch" and given.steps_per_epoch is None
+        self.advance = per_epoch if advance is None else v.boolean("advance", advance)
+        self.last_epoch = 0
+        given._control = self.plateau.rate
+        given._apply()
+
+    @property
+    def factors(self) -> list[float]:
+        """The plateau factor of each parameter group."""
+        return list(self.plateau.scales)
+
+    @property
+    def best(self) -> float | None:  # type: ignore[override]
+        return self.plateau.best
+
+    @property
+    def num_bad_epochs(self) -> int:  # type: ignore[override]
+        return self.plateau.num_bad
+
+    @property
+    def cooldown_counter(self) -> int:  # type: ignore[override]
+        return self.plateau.cooldown_counter
+
+    def get_last_lr(self) -> list[float | torch.Tensor]:
+        return self.scheduler.get_last_lr()
+
+    def step(self, metrics: Any = None, epoch: None = None) -> None:  # type: ignore[override]
+        """Take one epoch's monitored value: update the factor, then set the rates."""
+        if metrics is None or epoch is not None:
+            raise TypeError(
+                "lrkit.torch.ReduceOnPlateau.step() takes the monitored metric, once per epoch: "
+                f"step(val_loss). Received: metrics={metrics!r}, epoch={epoch!r}. (In "
+                "Lightning, give the scheduler config a `monitor` key.)"
+            )
+        rates = [float(g["lr"]) for g in self.optimizer.param_groups]
+        self.plateau.step(float(metrics), rates)
+        self.last_epoch += 1
+        if self.advance:
+            self.scheduler.step()
+        else:
+            self.scheduler._apply()
+
+    def options(self) -> dict[str, Any]:
+        """The plateau's options and ``advance``, as plain Python types (checked on load)."""
+        return {**self.plateau.options(), "advance": self.advance}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "last_epoch": self.last_epoch,
+            "options": self.options(),
+            "plateau": self.plateau.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:  # type: ignore[override]
+        """Restore the plateau and the wrapped scheduler exactly; refuse other options."""
+        keys = {"last_epoch", "options", "plateau", "scheduler"}
+        if not isinstance(state_dict, dict) or not keys <= set(state_dict):
+            raise ValueError(
+                "Argument `state_dict` must come from lrkit.torch.ReduceOnPlateau.state_dict() "
+                f"(keys {sorted(keys)}). Received: {_keys(state_dict)}"
+            )
+        differences = _differences(state_dict["options"], self.options())
+        if differences:
+            raise ValueError(
+                "The saved ReduceOnPlateau state was made with other options:\n  "
+                + "\n  ".join(differences)
+                + "\nBuild the ReduceOnPlateau as it was saved."
+            )
+        self.plateau.load_state_dict(state_dict["plateau"])
+        self.last_epoch = int(state_dict["last_epoch"])
+        self.scheduler.load_state_dict(state_dict["scheduler"])  # re-applies, with the factor
+
+
+def _keys(value: Any) -> Any:
+    return f"a state with keys {sorted(value)}" if isinstance(value, dict) else type(value)
 
 
 from lrkit._find_torch import find_lr  # noqa: E402  (the range test, lrkit.find)
