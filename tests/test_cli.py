@@ -140,7 +140,8 @@ def test_show_and_plot_a_cooldown_from_any_step(
     values = {int(r[0]): float(r[1]) for r in rows}
     assert values[49] == 0.1 and values[50] == 0.1  # the constant's rate, then 1-sqrt from it
     assert values[79] == 0.0
-    assert run(capsys, "list", "cooldown")[1].startswith("cooldown(schedule, at, length, shape='1-sqrt'")
+    listed = run(capsys, "list", "cooldown")[1]
+    assert listed.startswith("cooldown(schedule, at, length, shape='1-sqrt'")
     chart = tmp_path / "cooldown.png"
     status, _, err = run(capsys, "plot", spec, "--epochs", "80", "-o", str(chart))
     assert (status, err) == (0, "")
