@@ -41,7 +41,7 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2 has no keras.ops
     raise ImportError(f"lrkit.keras needs Keras 3. Found Keras {keras.__version__}")
 
 from lrkit import _validate as v
-from lrkit._adapt import Clock, rate_source
+from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
 from lrkit._core import Config, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
 
@@ -254,6 +254,16 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
     and ``verbose=1`` prints Keras' line once per epoch. The optimizer must hold a plain float
     rate: one built with a ``LearningRateSchedule`` cannot be set (use :func:`schedule` alone).
 
+    **Changing the plan on resume.** Keras saves no state of a callback (``BackupAndRestore``
+    and ``model.save`` keep the weights, the optimizer and the epoch), so at the first epoch
+    of a resumed ``fit`` (``optimizer.iterations > 0`` and, in epochs, ``initial_epoch > 0``)
+    the callback compares the rate the optimizer holds, the last one set, with what
+    ``schedule`` gives at that update. If they differ, the plan changed, and ``on_change``
+    decides: ``"refuse"`` (default) raises ``ValueError``; ``"keep_count"`` uses ``schedule``
+    as it is (the rate may jump); ``"continue"`` bends ``schedule`` to pass through the run's
+    last rate and to reach its own value at its end (:func:`lrkit._adapt.take_over`). Only
+    the learning rate is checked; a function ``f(epoch, lr)`` is never checked.
+
     Other hyperparameters: ``hyperparameters={"momentum": s_m, "beta_1": s_b, ...}`` sets each
     named optimizer attribute from its own schedule (same unit) at the start of every epoch and
     logs it. Keras compiles these attributes into the train step as constants, so a change
@@ -266,6 +276,8 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         per_batch: update before every batch (default: ``True`` for steps, ``False`` for epochs).
         steps_per_epoch: batches per epoch, for ``per_batch`` epochs when Keras does not know.
         hyperparameters: optimizer attribute name -> lrkit schedule or ``f(epoch)``.
+        on_change: ``"refuse"``, ``"keep_count"`` or ``"continue"``: what a resumed ``fit``
+            does when the run's rate shows it was planned with another schedule.
 
     >>> import numpy as np, keras, lrkit, lrkit.keras
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -286,6 +298,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         per_batch: bool | None = None,
         steps_per_epoch: int | None = None,
         hyperparameters: Mapping[str, Schedule | Callable[[Any], Any]] | None = None,
+        on_change: str = "refuse",
     ) -> None:
         super().__init__()
         self.schedule = schedule
@@ -307,12 +320,18 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         self._steps: int | None = None
         self._clock = Clock()
         self._epoch = 0
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self._taken_over: Schedule | None = None  # the plan, bent on a resume ("continue")
+        self._resume_checked = False
 
     # -- the rate ----------------------------------------------------------------------
 
     def _base_rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
         """The schedule's value at ``t``, and the value as the user's function returned it."""
         source = self._source
+        if self._taken_over is not None:
+            value = float(self._taken_over(t))
+            return value, value
         if source.function is None:
             if not isinstance(self.schedule, Schedule):  # f(epoch): show what it returned
                 value = self.schedule(_time(t))
@@ -347,9 +366,50 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         if changed:  # the compiled step holds the old values as constants
             self.model.make_train_function(force=True)
 
+    def _check_resume(self, epoch: int) -> None:
+        """At the first epoch of a resumed fit: apply ``on_change`` if the plan changed."""
+        optimizer = self.model.optimizer
+        done = _iterations(optimizer)
+        if done == 0 or self._source.takes_lr or (self.unit == "epoch" and epoch == 0):
+            self._taken_over = None
+            return  # a fresh run, or nothing to compare with
+        if self.unit == "step":
+            last: float = done - 1
+        elif self.per_batch:
+            assert self._steps is not None  # set in on_train_begin
+            last = self._clock.time(epoch * self._steps - 1, MATH)
+        else:
+            last = epoch - 1
+        ran = _float(optimizer.learning_rate)
+        planned, _ = self._rate(last, optimizer)
+        if abs(ran - planned) <= 1e-6 * max(abs(ran), abs(planned)) + 1e-12:  # float32 storage
+            return
+        if self.on_change == "keep_count":
+            return
+        unit = "step" if self.unit == "step" else "epoch"
+        if self.on_change == "refuse":
+            raise ValueError(
+                f"{type(self).__name__}: the run being resumed used learning rate {ran:.6g} "
+                f"at its last update ({unit} {last:g}), but the schedule given has "
+                f"{planned:.6g} there: the plan changed since the checkpoint. Choose what a "
+                f"resume under a new plan does when you build the callback: "
+                f"{type(self).__name__}(..., on_change='continue') takes over from the run's "
+                "rate and reaches the schedule's end; on_change='keep_count' uses the "
+                "schedule as it is from the saved count."
+            )
+        plan = self._source.schedule
+        assert plan is not None  # f(epoch, lr) returned above
+        if plan.duration is None:
+            raise ValueError(
+                f"on_change='continue' needs a schedule with an end to take over towards; "
+                f"{plan!r} has none. Choose on_change='keep_count'."
+            )
+        self._taken_over = take_over(plan, float(last), ran)
+
     # -- Keras hooks -------------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._resume_checked = False  # checked at the first epoch: after BackupAndRestore
         optimizer = self.model.optimizer
         _check_settable(optimizer, type(self).__name__)
         _check_hyperparameters(optimizer, self.hyperparameters)
@@ -386,6 +446,9 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
+        if not self._resume_checked:
+            self._resume_checked = True
+            self._check_resume(epoch)
         self._set_hyperparameters(epoch)
         if not self.per_batch:
             self._set_rate(epoch, epoch, announce=True)
@@ -537,6 +600,9 @@ class ReduceOnPlateau(LearningRateScheduler):
             steps_per_epoch=steps_per_epoch,
             hyperparameters=hyperparameters,
         )
+        # The plateau factor is part of the rate and is not saved by Keras: a resume cannot
+        # tell a changed plan from a factor not passed back (`scale`), so the count is kept.
+        self.on_change = "keep_count"
         if self._source.takes_lr:
             raise TypeError(
                 "Argument `schedule` must be an lrkit schedule or a function f(epoch): with "

@@ -1,0 +1,119 @@
+"""Changing the plan on resume with Keras' ``BackupAndRestore`` (TensorFlow backend): a fit
+planned for 2 epochs is interrupted after 2 by an exception, and resumed with ``epochs=4``
+and a schedule planned for 4. The rates are the ones the optimizer applied (``Probe``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+if keras.backend.backend() != "tensorflow":
+    pytest.skip("TensorFlow-backend suite", allow_module_level=True)
+
+import lrkit  # noqa: E402
+import lrkit.keras as lk  # noqa: E402
+from test_keras_backends import BATCH, STEPS_PER_EPOCH, Probe, X, Y, probe_model  # noqa: E402
+
+pytestmark = pytest.mark.keras
+
+N = STEPS_PER_EPOCH
+# Per update; the last update of the run uses the end value.
+OLD = lrkit.cosine(0.1, 2 * N - 1, end_lr=0.001)
+NEW = lrkit.cosine(0.1, 4 * N - 1, end_lr=0.001)
+
+
+class Interrupt(keras.callbacks.Callback):  # type: ignore[misc]
+    """Stops the run at the end of epoch ``epoch`` (0-based) the hard way."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if epoch == self.epoch:
+            raise RuntimeError("interrupted")
+
+
+def largest_step(schedule: lrkit.Schedule, updates: int) -> float:
+    return float(np.abs(np.diff([schedule(k) for k in range(updates)])).max())
+
+
+def fit(model: Any, epochs: int, callbacks: list[Any]) -> Probe:
+    probe = Probe()
+    model.fit(
+        X,
+        Y,
+        batch_size=BATCH,
+        epochs=epochs,
+        shuffle=False,
+        verbose=0,
+        callbacks=[*callbacks, probe],
+    )
+    return probe
+
+
+def interrupted_run(backup: Path, schedule: lrkit.Schedule = OLD) -> Probe:
+    probe = Probe()
+    model = probe_model()
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup)),
+        lk.LearningRateScheduler(schedule, unit="step"),
+        Interrupt(1),
+        probe,
+    ]
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model.fit(X, Y, batch_size=BATCH, epochs=4, shuffle=False, verbose=0, callbacks=callbacks)
+    return probe
+
+
+def resumed_run(backup: Path, schedule: lrkit.Schedule, **kwargs: Any) -> Probe:
+    callback = lk.LearningRateScheduler(schedule, unit="step", **kwargs)
+    return fit(probe_model(), 4, [callback, keras.callbacks.BackupAndRestore(str(backup))])
+
+
+def test_backup_and_restore_continue_extends_the_run_smoothly(tmp_path: Path) -> None:
+    first = interrupted_run(tmp_path)
+    assert first.steps == list(range(2 * N))
+    # The lrkit callback listed before BackupAndRestore: it reads the restored state late.
+    second = resumed_run(tmp_path, NEW, on_change="continue")
+    assert second.steps == list(range(2 * N, 4 * N))  # resumed, not restarted
+    bound = largest_step(NEW, 4 * N)
+    assert abs(second.used[0] - first.used[-1]) <= bound
+    assert abs(NEW(2 * N) - first.used[-1]) > bound  # what keep_count does
+    assert second.used[-1] == pytest.approx(NEW(NEW.duration), rel=1e-6)  # the new plan's end
+    assert np.abs(np.diff([first.used[-1], *second.used])).max() <= bound
+
+
+def test_backup_and_restore_refuse_and_keep_count(tmp_path: Path) -> None:
+    interrupted_run(tmp_path / "a")
+    with pytest.raises(ValueError, match=r"LearningRateScheduler\(\.\.\., on_change='continue'\)"):
+        resumed_run(tmp_path / "a", NEW)  # "refuse", the default
+    interrupted_run(tmp_path / "b")
+    kept = resumed_run(tmp_path / "b", NEW, on_change="keep_count")
+    assert kept.steps == list(range(2 * N, 4 * N))
+    np.testing.assert_allclose(kept.used, [NEW(k) for k in range(2 * N, 4 * N)], rtol=1e-6)
+
+
+def test_an_unchanged_plan_resumes_under_refuse(tmp_path: Path) -> None:
+    first = interrupted_run(tmp_path, NEW)
+    second = resumed_run(tmp_path, NEW)
+    np.testing.assert_allclose(
+        first.used + second.used, [NEW(k) for k in range(4 * N)], rtol=1e-6, atol=1e-9
+    )
+
+
+def test_extending_the_stable_phase_has_no_jump_at_all(tmp_path: Path) -> None:
+    short = lrkit.warmup_stable_decay(0.1, 2, 2 * N + 2, 4)  # its cooldown was still to come
+    longer = lrkit.warmup_stable_decay(0.1, 2, 4 * N - 7, 4)  # ends at the last update
+    first = interrupted_run(tmp_path, short)
+    second = resumed_run(tmp_path, longer, on_change="continue")
+    assert second.used[0] == first.used[-1] == pytest.approx(0.1, rel=1e-7)
+    np.testing.assert_allclose(second.used, [longer(k) for k in range(2 * N, 4 * N)], rtol=1e-6)
+    assert second.used[-1] == 0.0
