@@ -45,13 +45,14 @@ def largest_step(schedule: lrkit.Schedule, updates: int) -> float:
     return float(np.abs(np.diff([schedule(k) for k in range(updates)])).max())
 
 
-def fit(model: Any, epochs: int, callbacks: list[Any]) -> Probe:
+def fit(model: Any, epochs: int, callbacks: list[Any], initial_epoch: int = 0) -> Probe:
     probe = Probe()
     model.fit(
         X,
         Y,
         batch_size=BATCH,
         epochs=epochs,
+        initial_epoch=initial_epoch,
         shuffle=False,
         verbose=0,
         callbacks=[*callbacks, probe],
@@ -117,3 +118,30 @@ def test_extending_the_stable_phase_has_no_jump_at_all(tmp_path: Path) -> None:
     assert second.used[0] == first.used[-1] == pytest.approx(0.1, rel=1e-7)
     np.testing.assert_allclose(second.used, [longer(k) for k in range(2 * N, 4 * N)], rtol=1e-6)
     assert second.used[-1] == 0.0
+
+
+def test_in_graph_change_plan_after_load_model(tmp_path: Path) -> None:
+    model = probe_model(lk.schedule(OLD))
+    first = fit(model, 2, [])
+    model.save(tmp_path / "two.keras")
+    loaded = keras.models.load_model(tmp_path / "two.keras")
+    with pytest.raises(ValueError, match=r"lrkit.keras.schedule\(\.\.\., on_change='continue'\)"):
+        lk.change_plan(loaded, lk.schedule(NEW))
+    assert lk.change_plan(loaded, lk.schedule(NEW, on_change="keep_count")).schedule == NEW
+
+    loaded = keras.models.load_model(tmp_path / "two.keras")
+    taken = lk.change_plan(loaded, lk.schedule(NEW, on_change="continue"))
+    second = fit(loaded, 3, [], initial_epoch=2)
+    assert second.steps == list(range(2 * N, 3 * N))
+    bound = largest_step(NEW, 4 * N)
+    assert abs(second.used[0] - first.used[-1]) <= bound
+    assert abs(NEW(2 * N) - first.used[-1]) > bound  # what keep_count does
+
+    # The take-over is saved with the model: a second resume under the same plan continues it.
+    loaded.save(tmp_path / "three.keras")
+    again = keras.models.load_model(tmp_path / "three.keras")
+    assert again.optimizer._learning_rate == taken
+    assert lk.change_plan(again, lk.schedule(NEW, on_change="continue")) == taken
+    third = fit(again, 4, [], initial_epoch=3)
+    assert third.used[-1] == pytest.approx(NEW(NEW.duration), rel=1e-6)  # the new plan's end
+    assert np.abs(np.diff([first.used[-1], *second.used, *third.used])).max() <= bound

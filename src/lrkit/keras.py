@@ -50,6 +50,7 @@ __all__ = [
     "KerasSchedule",
     "LearningRateScheduler",
     "ReduceOnPlateau",
+    "change_plan",
     "schedule",
 ]
 
@@ -110,9 +111,19 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
 
     Build it with :func:`schedule`. Keras counts raw optimizer calls: with
     ``gradient_accumulation_steps=k`` the schedule sees micro-batches, k per update.
+
+    ``on_change`` (saved in the config) is the policy :meth:`resume_from` applies when the
+    plan changes on resume (see :func:`change_plan`); ``plan`` is the schedule it was given,
+    kept when a take-over bent it (``schedule`` is then what runs).
     """
 
-    def __init__(self, schedule: Schedule, steps_per_epoch: float | None = None) -> None:
+    def __init__(
+        self,
+        schedule: Schedule,
+        steps_per_epoch: float | None = None,
+        on_change: str = "refuse",
+        plan: Schedule | None = None,
+    ) -> None:
         if isinstance(schedule, _KerasLRSchedule) or not isinstance(schedule, Schedule):
             raise TypeError(
                 f"Argument `schedule` must be an lrkit schedule. Received: schedule={schedule!r}"
@@ -122,6 +133,8 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
             steps_per_epoch = v.positive("steps_per_epoch", steps_per_epoch)
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self.plan = schedule if plan is None else plan
         self._clock = Clock(steps_per_epoch)
         self._ops = KerasOps.of("float32")
 
@@ -132,36 +145,94 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
 
     def get_config(self) -> Config:
-        return {"schedule": self.schedule.to_config(), "steps_per_epoch": self.steps_per_epoch}
+        config: Config = {
+            "schedule": self.schedule.to_config(),
+            "steps_per_epoch": self.steps_per_epoch,
+        }
+        if self.on_change != "refuse":
+            config["on_change"] = self.on_change
+        if self.plan != self.schedule:
+            config["plan"] = self.plan.to_config()
+        return config
 
     @classmethod
     def from_config(cls, config: Config) -> KerasSchedule:
-        return cls(from_config(config["schedule"]), config.get("steps_per_epoch"))
+        plan = config.get("plan")
+        return cls(
+            from_config(config["schedule"]),
+            config.get("steps_per_epoch"),
+            config.get("on_change", "refuse"),
+            None if plan is None else from_config(plan),
+        )
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.schedule, self.steps_per_epoch, self.on_change, self.plan)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KerasSchedule):
             return NotImplemented
-        return (self.schedule, self.steps_per_epoch) == (other.schedule, other.steps_per_epoch)
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.schedule, self.steps_per_epoch))
+        return hash(self._key())
 
     def __repr__(self) -> str:
         per_epoch = (
             "" if self.steps_per_epoch is None else f", steps_per_epoch={self.steps_per_epoch}"
         )
-        return f"KerasSchedule({self.schedule!r}{per_epoch})"
+        policy = "" if self.on_change == "refuse" else f", on_change={self.on_change!r}"
+        plan = "" if self.plan == self.schedule else f", plan={self.plan!r}"
+        return f"KerasSchedule({self.schedule!r}{per_epoch}{policy}{plan})"
+
+    def resume_from(self, previous: Any, step: int) -> KerasSchedule:
+        """The schedule to run from update ``step`` on, when ``previous`` ran before it.
+
+        ``previous`` is the run's own schedule (a :class:`KerasSchedule`, as
+        ``keras.models.load_model`` restores it). The same plan (or a take-over of this
+        plan) continues as it is; under another plan, ``on_change`` decides: ``"refuse"``
+        raises ``ValueError``, ``"keep_count"`` returns this schedule, ``"continue"`` returns
+        it bent to start from the rate ``previous`` gives at ``step`` and to reach its own
+        value at its end (:func:`lrkit._adapt.take_over`), keeping ``plan`` in the config.
+        """
+        if not isinstance(previous, KerasSchedule):
+            raise TypeError(
+                "Argument `previous` must be the run's lrkit.keras.KerasSchedule. "
+                f"Received: previous={previous!r}"
+            )
+        if previous.plan == self.plan and previous.steps_per_epoch == self.steps_per_epoch:
+            return previous if previous.on_change == self.on_change else self._as(previous)
+        if self.on_change == "keep_count":
+            return self
+        if self.on_change == "refuse":
+            raise ValueError(
+                f"The run being resumed was planned with {previous.plan.spec()}, and the "
+                f"schedule given is {self.plan.spec()}. Choose what a resume under a new plan "
+                "does when you build it: lrkit.keras.schedule(..., on_change='continue') "
+                "takes over from the run's rate and reaches the schedule's end; "
+                "on_change='keep_count' uses it as it is from the saved count."
+            )
+        rate = float(previous.schedule(previous._clock.time(step)))
+        at = float(self._clock.time(step))
+        bent = take_over(self.plan, at, rate)
+        return KerasSchedule(bent, self.steps_per_epoch, self.on_change, self.plan)
+
+    def _as(self, previous: KerasSchedule) -> KerasSchedule:
+        """``previous``'s schedule under this one's policy."""
+        return KerasSchedule(previous.schedule, self.steps_per_epoch, self.on_change, self.plan)
 
 
 keras.saving.register_keras_serializable(package="lrkit")(KerasSchedule)
 
 
-def schedule(s: Schedule, steps_per_epoch: float | None = None) -> KerasSchedule:
+def schedule(
+    s: Schedule, steps_per_epoch: float | None = None, *, on_change: str = "refuse"
+) -> KerasSchedule:
     """``s`` as a Keras ``LearningRateSchedule``, computed in-graph at every optimizer update.
 
     Give ``steps_per_epoch`` when ``s`` counts epochs: update ``k`` then uses
     ``s(k / steps_per_epoch)``. Without it ``s`` counts updates: update ``k`` uses ``s(k)``.
     Import ``lrkit.keras`` before ``keras.models.load_model`` reads a model saved with it.
+    ``on_change`` is the policy of :func:`change_plan` (saved in the config).
 
     >>> import keras, lrkit, lrkit.keras
     >>> lr = lrkit.keras.schedule(lrkit.cosine(start_lr=0.1, decay_steps=10), steps_per_epoch=50)
@@ -169,7 +240,29 @@ def schedule(s: Schedule, steps_per_epoch: float | None = None) -> KerasSchedule
     >>> round(float(lr(250)), 6), round(float(lr(500)), 6)     # epoch 5 and epoch 10
     (0.05, 0.0)
     """
-    return KerasSchedule(s, steps_per_epoch)
+    return KerasSchedule(s, steps_per_epoch, on_change)
+
+
+def change_plan(model: Any, new: KerasSchedule) -> KerasSchedule:
+    """Give a loaded model's optimizer a new in-graph schedule, under ``new.on_change``.
+
+    For a model restored with ``keras.models.load_model`` (its optimizer holds the run's
+    schedule and update count): applies :meth:`KerasSchedule.resume_from` at
+    ``optimizer.iterations``, sets the result as the optimizer's learning rate and returns
+    it. A weights-only checkpoint (``BackupAndRestore``, ``load_weights``) holds the count but
+    no schedule, so there the schedule the model was compiled with simply runs from the
+    restored count (``"keep_count"``); use the callback to apply a policy there.
+    """
+    if not isinstance(new, KerasSchedule):
+        raise TypeError(
+            f"Argument `new` must be an lrkit.keras.KerasSchedule. Received: new={new!r}"
+        )
+    optimizer = model.optimizer
+    chosen = new.resume_from(optimizer._learning_rate, _iterations(optimizer))
+    optimizer.learning_rate = chosen
+    if getattr(model, "train_function", None) is not None:  # it holds the old schedule
+        model.make_train_function(force=True)
+    return chosen
 
 
 # --------------------------------------------------------------------------------------
