@@ -212,3 +212,15 @@ def test_lightning_resume_with_more_epochs(tmp_path: Path, policy: str) -> None:
     assert abs(NEW(2 * STEPS_PER_EPOCH) - first.rates[-1]) > bound  # keep_count's jump
     optimizer = resumed.optimizers[0]
     assert optimizer.param_groups[0]["lr"] == NEW(NEW.duration)  # the last rate: NEW's end
+
+
+def test_continue_takes_over_momentum_too() -> None:
+    old_momentum = lrkit.linear(0.95, 10, end_lr=0.85)
+    new_momentum = lrkit.linear(0.95, 20, end_lr=0.85)
+    model, optimizer, scheduler = build(OLD, momentum=old_momentum)
+    train(model, optimizer, scheduler, 0, 10)
+    state = checkpoint(model, optimizer, scheduler)
+    model, optimizer, scheduler = resume(state, NEW, momentum=new_momentum, on_change="continue")
+    assert optimizer.param_groups[0]["momentum"] == pytest.approx(old_momentum(10), rel=1e-12)
+    train(model, optimizer, scheduler, 10, 20)
+    assert optimizer.param_groups[0]["momentum"] == new_momentum(20)
