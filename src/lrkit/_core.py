@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from lrkit import _validate
+from lrkit import _display, _validate
 from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number, namespace
 from lrkit._params import Param, args_section, declared
 
@@ -242,6 +242,24 @@ class Schedule:
     def __rshift__(self, other: Schedule) -> Schedule:
         return REGISTRY["join"].sequence(self, other)  # type: ignore[attr-defined, no-any-return]
 
+    # -- display (notebooks, plots): drawn by lrkit._display, which imports no lrkit module --
+
+    def _repr_svg_(self) -> str:
+        return _display.chart_of(self).svg()
+
+    def _repr_html_(self) -> str:
+        return _display.chart_of(self)._repr_html_()
+
+    def plot(self, epochs: int | None = None, **options: Any) -> _display.Figure:
+        """This schedule's chart as a new matplotlib ``Figure`` (made without ``pyplot``).
+
+        Options as :func:`lrkit.plot.figure`: ``steps``, ``steps_per_epoch``, ``update``
+        (``"step"`` or ``"epoch"``), ``log``, ``phases``, ``title``, ``size``, ``dpi``.
+        """
+        return _display.figure_of(self, epochs, **options)
+
+    # -- end of display --
+
 
 def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
@@ -430,7 +448,8 @@ class FunctionSchedule(Schedule):
         out = float(value) if is_real_number(value) or _is_scalar_array(value) else None
         if out is None or not math.isfinite(out) or out < 0:
             raise ValueError(
-                f"The function {self.spec()[1:-1]} returned {_short(value)} at t={t!r}; "
+                f"The function {getattr(self.fn, '__qualname__', _short(self.fn))} returned "
+                f"{_short(value)} at t={float(t)!r}; "
                 "a schedule must return a finite number >= 0."
             )
         return out

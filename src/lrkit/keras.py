@@ -109,8 +109,9 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
     backend. Its config is the lrkit config, so ``model.save`` / ``keras.models.load_model``
     restore it (no ``custom_objects``, safe mode) once ``lrkit.keras`` is imported.
 
-    Build it with :func:`schedule`. Keras counts raw optimizer calls: with
-    ``gradient_accumulation_steps=k`` the schedule sees micro-batches, k per update.
+    Build it with :func:`schedule`. Keras calls a schedule with its raw call counter: with
+    ``gradient_accumulation_steps=k`` that counts micro-batches, k per update, so give the same
+    ``accumulation_steps=k`` here and the schedule counts updates.
 
     ``on_change`` (saved in the config) is the policy :meth:`resume_from` applies when the
     plan changes on resume (see :func:`change_plan`); ``plan`` is the schedule it was given,
@@ -121,6 +122,8 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         self,
         schedule: Schedule,
         steps_per_epoch: float | None = None,
+        *,
+        accumulation_steps: int = 1,
         on_change: str = "refuse",
         plan: Schedule | None = None,
     ) -> None:
@@ -133,14 +136,15 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
             steps_per_epoch = v.positive("steps_per_epoch", steps_per_epoch)
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
+        self.accumulation_steps = _count("accumulation_steps", accumulation_steps, minimum=1)
         self.on_change = v.choice("on_change", on_change, ON_CHANGE)
         self.plan = schedule if plan is None else plan
-        self._clock = Clock(steps_per_epoch)
+        self._clock = Clock(steps_per_epoch, self.accumulation_steps)
         self._ops = KerasOps.of("float32")
 
     def __call__(self, step: Any) -> Any:
-        # The clock's time, as every adapter and lrkit.stretch compute it (whole epochs, then
-        # the remainder: exact epoch starts under XLA).
+        # The clock's time, as every adapter and lrkit.stretch compute it (micro-batches to
+        # updates, then whole epochs and the remainder: exact epoch starts under XLA).
         t = self._clock.time(keras.ops.cast(step, "float32"), self._ops)
         return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
 
@@ -148,6 +152,7 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         config: Config = {
             "schedule": self.schedule.to_config(),
             "steps_per_epoch": self.steps_per_epoch,
+            "accumulation_steps": self.accumulation_steps,
         }
         if self.on_change != "refuse":
             config["on_change"] = self.on_change
@@ -161,12 +166,19 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         return cls(
             from_config(config["schedule"]),
             config.get("steps_per_epoch"),
-            config.get("on_change", "refuse"),
-            None if plan is None else from_config(plan),
+            accumulation_steps=config.get("accumulation_steps", 1),
+            on_change=config.get("on_change", "refuse"),
+            plan=None if plan is None else from_config(plan),
         )
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.schedule, self.steps_per_epoch, self.on_change, self.plan)
+        return (
+            self.schedule,
+            self.steps_per_epoch,
+            self.accumulation_steps,
+            self.on_change,
+            self.plan,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KerasSchedule):
@@ -180,9 +192,11 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         per_epoch = (
             "" if self.steps_per_epoch is None else f", steps_per_epoch={self.steps_per_epoch}"
         )
+        k = self.accumulation_steps
+        accumulation = "" if k == 1 else f", accumulation_steps={k}"
         policy = "" if self.on_change == "refuse" else f", on_change={self.on_change!r}"
         plan = "" if self.plan == self.schedule else f", plan={self.plan!r}"
-        return f"KerasSchedule({self.schedule!r}{per_epoch}{policy}{plan})"
+        return f"KerasSchedule({self.schedule!r}{per_epoch}{accumulation}{policy}{plan})"
 
     def resume_from(self, previous: Any, step: int) -> KerasSchedule:
         """The schedule to run from update ``step`` on, when ``previous`` ran before it.
@@ -199,7 +213,7 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
                 "Argument `previous` must be the run's lrkit.keras.KerasSchedule. "
                 f"Received: previous={previous!r}"
             )
-        if previous.plan == self.plan and previous.steps_per_epoch == self.steps_per_epoch:
+        if previous.plan == self.plan and previous._clock == self._clock:
             return previous if previous.on_change == self.on_change else self._as(previous)
         if self.on_change == "keep_count":
             return self
@@ -214,23 +228,40 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         rate = float(previous.schedule(previous._clock.time(step)))
         at = float(self._clock.time(step))
         bent = take_over(self.plan, at, rate)
-        return KerasSchedule(bent, self.steps_per_epoch, self.on_change, self.plan)
+        return self._running(bent)
 
     def _as(self, previous: KerasSchedule) -> KerasSchedule:
         """``previous``'s schedule under this one's policy."""
-        return KerasSchedule(previous.schedule, self.steps_per_epoch, self.on_change, self.plan)
+        return self._running(previous.schedule)
+
+    def _running(self, schedule: Schedule) -> KerasSchedule:
+        """This one, running ``schedule`` for its plan."""
+        return KerasSchedule(
+            schedule,
+            self.steps_per_epoch,
+            accumulation_steps=self.accumulation_steps,
+            on_change=self.on_change,
+            plan=self.plan,
+        )
 
 
 keras.saving.register_keras_serializable(package="lrkit")(KerasSchedule)
 
 
 def schedule(
-    s: Schedule, steps_per_epoch: float | None = None, *, on_change: str = "refuse"
+    s: Schedule,
+    steps_per_epoch: float | None = None,
+    *,
+    accumulation_steps: int = 1,
+    on_change: str = "refuse",
 ) -> KerasSchedule:
     """``s`` as a Keras ``LearningRateSchedule``, computed in-graph at every optimizer update.
 
     Give ``steps_per_epoch`` when ``s`` counts epochs: update ``k`` then uses
     ``s(k / steps_per_epoch)``. Without it ``s`` counts updates: update ``k`` uses ``s(k)``.
+    With an optimizer built with ``gradient_accumulation_steps=k``, give
+    ``accumulation_steps=k`` too: Keras calls the schedule with its count of micro-batches,
+    which this divides back to updates (``steps_per_epoch`` then counts updates as well).
     Import ``lrkit.keras`` before ``keras.models.load_model`` reads a model saved with it.
     ``on_change`` is the policy of :func:`change_plan` (saved in the config).
 
@@ -240,7 +271,9 @@ def schedule(
     >>> round(float(lr(250)), 6), round(float(lr(500)), 6)     # epoch 5 and epoch 10
     (0.05, 0.0)
     """
-    return KerasSchedule(s, steps_per_epoch, on_change)
+    return KerasSchedule(
+        s, steps_per_epoch, accumulation_steps=accumulation_steps, on_change=on_change
+    )
 
 
 def change_plan(model: Any, new: KerasSchedule) -> KerasSchedule:
@@ -311,12 +344,17 @@ def _time(t: float) -> float:
 
 
 def _float(x: Any) -> float:
-    """A scalar tensor or Keras variable as a Python float."""
+    """A scalar tensor or Keras variable as a Python float.
+
+    Through NumPy, as Keras' own callbacks read it: under a ``tf.distribute`` strategy a
+    variable's value is a ``MirroredVariable``, which ``float()`` refuses. A torch tensor is
+    detached instead (``float()`` warns on one that requires grad, NumPy on any).
+    """
     if isinstance(x, keras.Variable):
         x = x.value
-    if hasattr(x, "detach"):  # a torch tensor that requires grad warns on float()
-        x = x.detach()
-    return float(x)
+    if hasattr(x, "detach"):
+        return float(x.detach())
+    return float(keras.ops.convert_to_numpy(x))
 
 
 def _iterations(optimizer: Any) -> int:
@@ -659,8 +697,19 @@ class ReduceOnPlateau(LearningRateScheduler):
 
     Args:
         schedule: an lrkit schedule or a function ``f(epoch)``.
-        monitor, factor, patience, verbose, mode, min_delta, cooldown, min_lr: as in Keras.
+        monitor: the metric watched, a key of the epoch's logs (``"val_loss"``).
+        factor: what the plateau factor is multiplied by at each reduction (0.1), in [0, 1).
+        patience: epochs without improvement before a reduction (10).
+        verbose: 0 quiet, 1 print the rate at each epoch's start and each reduction.
+        mode: ``"min"`` (lower is better), ``"max"``, or ``"auto"`` (the metric's own direction).
+        min_delta: the least change that counts as an improvement (absolute, 1e-4).
+        cooldown: epochs after a reduction before bad epochs are counted again (0).
+        min_lr: the reduction never takes the rate below this (0.0).
         scale: the factor to start from (1.0; a previous run's ``.scale`` to resume).
+        unit: ``"epoch"`` or ``"step"``, the unit ``schedule`` counts in.
+        per_batch: update before every batch (default: ``True`` for steps, ``False`` for epochs).
+        steps_per_epoch: batches per epoch, for ``per_batch`` epochs when Keras does not know.
+        hyperparameters: optimizer attribute name -> lrkit schedule or ``f(epoch)``.
 
     >>> import lrkit, lrkit.keras
     >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
@@ -797,8 +846,4 @@ def _metrics(model: Any) -> list[Any]:
 
 
 def _count(name: str, value: Any, minimum: int = 0) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
-            f"Argument `{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
+    return v.count(name, value, minimum)

@@ -231,7 +231,8 @@ class LRScheduler(_TorchLRScheduler):
                 f"Received: {epoch!r}. (Lightning passes a metric when the scheduler config "
                 "has a `monitor` key; remove it for this scheduler.)"
             )
-        if self._step_count == 1:
+        if self._step_count == self.accumulation_steps:
+            # The first update is due by now (with accumulation: after the k-th micro-batch).
             self._warn_if_stepped_before_optimizer()
         self._step_count += 1
         self.last_epoch += 1
@@ -458,9 +459,7 @@ def _check_length(name: str, value: Sequence[Any], n: int) -> None:
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
-    return int(value)
+    return v.count(name, value, 1)
 
 
 def _steps_per_epoch(unit: str, value: Any) -> int | None:
