@@ -60,12 +60,12 @@ def fit(model: Any, epochs: int, callbacks: list[Any], initial_epoch: int = 0) -
     return probe
 
 
-def interrupted_run(backup: Path, schedule: lrkit.Schedule = OLD) -> Probe:
+def interrupted_run(backup: Path, schedule: lrkit.Schedule = OLD, **kwargs: Any) -> Probe:
     probe = Probe()
     model = probe_model()
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup)),
-        lk.LearningRateScheduler(schedule, unit="step"),
+        lk.LearningRateScheduler(schedule, **{"unit": "step", **kwargs}),
         Interrupt(1),
         probe,
     ]
@@ -75,21 +75,48 @@ def interrupted_run(backup: Path, schedule: lrkit.Schedule = OLD) -> Probe:
 
 
 def resumed_run(backup: Path, schedule: lrkit.Schedule, **kwargs: Any) -> Probe:
-    callback = lk.LearningRateScheduler(schedule, unit="step", **kwargs)
+    callback = lk.LearningRateScheduler(schedule, **{"unit": "step", **kwargs})
     return fit(probe_model(), 4, [callback, keras.callbacks.BackupAndRestore(str(backup))])
 
 
-def test_backup_and_restore_continue_extends_the_run_smoothly(tmp_path: Path) -> None:
-    first = interrupted_run(tmp_path)
+#: How the callback reads time -> (its arguments, the plan for 2 epochs, the plan for 4, the
+#: schedule time of each update). Each plan's last update uses its end value.
+KINDS: dict[str, tuple[dict[str, Any], lrkit.Schedule, lrkit.Schedule, np.ndarray]] = {
+    "step": ({}, OLD, NEW, np.arange(4 * N, dtype=float)),
+    "per_batch": (
+        {"unit": "epoch", "per_batch": True},
+        lrkit.cosine(0.1, (2 * N - 1) / N, end_lr=0.001),
+        lrkit.cosine(0.1, (4 * N - 1) / N, end_lr=0.001),
+        np.arange(4 * N) / N,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_backup_and_restore_continue_extends_the_run_smoothly(tmp_path: Path, kind: str) -> None:
+    kwargs, old, new, times = KINDS[kind]
+    first = interrupted_run(tmp_path, old, **kwargs)
     assert first.steps == list(range(2 * N))
     # The lrkit callback listed before BackupAndRestore: it reads the restored state late.
-    second = resumed_run(tmp_path, NEW, on_change="continue")
+    second = resumed_run(tmp_path, new, on_change="continue", **kwargs)
     assert second.steps == list(range(2 * N, 4 * N))  # resumed, not restarted
-    bound = largest_step(NEW, 4 * N)
+    bound = float(np.abs(np.diff(new(times))).max())  # the new plan's largest per-update change
     assert abs(second.used[0] - first.used[-1]) <= bound
-    assert abs(NEW(2 * N) - first.used[-1]) > bound  # what keep_count does
-    assert second.used[-1] == pytest.approx(NEW(NEW.duration), rel=1e-6)  # the new plan's end
+    assert abs(new(times[2 * N]) - first.used[-1]) > bound  # what keep_count does
+    assert second.used[-1] == pytest.approx(new(new.duration), rel=1e-6)  # the new plan's end
     assert np.abs(np.diff([first.used[-1], *second.used])).max() <= bound
+
+
+def test_backup_and_restore_continue_per_epoch(tmp_path: Path) -> None:
+    # Two epochs left are too coarse to bound the steps; the take-over lands between the
+    # run's rate and the new plan's, and ends on the new plan's end.
+    old, new = lrkit.cosine(0.1, 1, end_lr=0.001), lrkit.cosine(0.1, 3, end_lr=0.001)
+    first = interrupted_run(tmp_path, old, unit="epoch")
+    second = resumed_run(tmp_path, new, unit="epoch", on_change="continue")
+    assert second.steps == list(range(2 * N, 4 * N))
+    assert len(set(second.used[:N])) == 1  # set once per epoch
+    assert first.used[-1] < second.used[0] < new(2)
+    assert second.used[-1] == pytest.approx(new(3), rel=1e-6)
 
 
 def test_backup_and_restore_refuse_and_keep_count(tmp_path: Path) -> None:
