@@ -172,6 +172,25 @@ def test_show_contains_the_boundary_values(capsys: pytest.CaptureFixture[str]) -
     assert "*" in out and "+" + "-" * 64 in out
 
 
+def test_show_and_plot_a_cooldown_from_any_step(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = "cooldown(constant(0.1), at=50, length=20)"
+    status, out, err = run(capsys, "show", spec, "--epochs", "80")
+    assert (status, err) == (0, "")
+    assert "phase boundaries at 50; holds 0 from 70 on" in out
+    rows = [line.split() for line in out.split("\n\n")[-1].splitlines()[1:]]
+    values = {int(r[0]): float(r[1]) for r in rows}
+    assert values[49] == 0.1 and values[50] == 0.1  # the constant's rate, then 1-sqrt from it
+    assert values[79] == 0.0
+    listed = run(capsys, "list", "cooldown")[1]
+    assert listed.startswith("cooldown(schedule, at, length, shape='1-sqrt'")
+    chart = tmp_path / "cooldown.png"
+    status, _, err = run(capsys, "plot", spec, "--epochs", "80", "-o", str(chart))
+    assert (status, err) == (0, "")
+    assert chart.stat().st_size > 10_000
+
+
 def test_show_steps_and_many_boundaries(capsys: pytest.CaptureFixture[str]) -> None:
     spec = "piecewise_constant([100, 200, 300], [0.1, 0.05, 0.02, 0.01])"
     status, out, _ = run(capsys, "show", spec, "--steps", "400", "--width", "40", "--height", "5")

@@ -23,6 +23,7 @@ from lrkit._core import (
 )
 from lrkit.compose import (
     Clip,
+    Cooldown,
     Join,
     Product,
     Restarts,
@@ -96,6 +97,7 @@ tanh_decay = TanhDecay
 
 # Composition.
 warmup = Warmup
+cooldown = Cooldown
 restarts = Restarts
 scale = Scale
 clip = Clip
@@ -126,6 +128,7 @@ __all__ = [
     "Compound",
     "Constant",
     "ConstantThenExponentialDecay",
+    "Cooldown",
     "Cosine",
     "CosineRestarts",
     "Cyclic",
@@ -164,6 +167,7 @@ __all__ = [
     "clip",
     "constant",
     "constant_then_exponential_decay",
+    "cooldown",
     "cosine",
     "cosine_restarts",
     "cyclic",

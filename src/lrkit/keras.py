@@ -41,7 +41,7 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2 has no keras.ops
     raise ImportError(f"lrkit.keras needs Keras 3. Found Keras {keras.__version__}")
 
 from lrkit import _validate as v
-from lrkit._adapt import Clock, rate_source
+from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
 from lrkit._core import Config, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
 from lrkit.control import Plateau, horizon_problem, warn_horizon
@@ -52,6 +52,7 @@ __all__ = [
     "KerasSchedule",
     "LearningRateScheduler",
     "ReduceOnPlateau",
+    "change_plan",
     "find_lr",
     "schedule",
 ]
@@ -114,6 +115,10 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
     Build it with :func:`schedule`. Keras calls a schedule with its raw call counter: with
     ``gradient_accumulation_steps=k`` that counts micro-batches, k per update, so give the same
     ``accumulation_steps=k`` here and the schedule counts updates.
+
+    ``on_change`` (saved in the config) is the policy :meth:`resume_from` applies when the
+    plan changes on resume (see :func:`change_plan`); ``plan`` is the schedule it was given,
+    kept when a take-over bent it (``schedule`` is then what runs).
     """
 
     def __init__(
@@ -122,6 +127,8 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         steps_per_epoch: float | None = None,
         *,
         accumulation_steps: int = 1,
+        on_change: str = "refuse",
+        plan: Schedule | None = None,
     ) -> None:
         if isinstance(schedule, _KerasLRSchedule) or not isinstance(schedule, Schedule):
             raise TypeError(
@@ -133,6 +140,8 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
         self.accumulation_steps = _count("accumulation_steps", accumulation_steps, minimum=1)
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self.plan = schedule if plan is None else plan
         self._clock = Clock(steps_per_epoch, self.accumulation_steps)
         self._ops = KerasOps.of("float32")
 
@@ -143,22 +152,36 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
 
     def get_config(self) -> Config:
-        return {
+        config: Config = {
             "schedule": self.schedule.to_config(),
             "steps_per_epoch": self.steps_per_epoch,
             "accumulation_steps": self.accumulation_steps,
         }
+        if self.on_change != "refuse":
+            config["on_change"] = self.on_change
+        if self.plan != self.schedule:
+            config["plan"] = self.plan.to_config()
+        return config
 
     @classmethod
     def from_config(cls, config: Config) -> KerasSchedule:
+        plan = config.get("plan")
         return cls(
             from_config(config["schedule"]),
             config.get("steps_per_epoch"),
             accumulation_steps=config.get("accumulation_steps", 1),
+            on_change=config.get("on_change", "refuse"),
+            plan=None if plan is None else from_config(plan),
         )
 
-    def _key(self) -> tuple[Schedule, float | None, int]:
-        return (self.schedule, self.steps_per_epoch, self.accumulation_steps)
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.schedule,
+            self.steps_per_epoch,
+            self.accumulation_steps,
+            self.on_change,
+            self.plan,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KerasSchedule):
@@ -174,14 +197,66 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         )
         k = self.accumulation_steps
         accumulation = "" if k == 1 else f", accumulation_steps={k}"
-        return f"KerasSchedule({self.schedule!r}{per_epoch}{accumulation})"
+        policy = "" if self.on_change == "refuse" else f", on_change={self.on_change!r}"
+        plan = "" if self.plan == self.schedule else f", plan={self.plan!r}"
+        return f"KerasSchedule({self.schedule!r}{per_epoch}{accumulation}{policy}{plan})"
+
+    def resume_from(self, previous: Any, step: int) -> KerasSchedule:
+        """The schedule to run from update ``step`` on, when ``previous`` ran before it.
+
+        ``previous`` is the run's own schedule (a :class:`KerasSchedule`, as
+        ``keras.models.load_model`` restores it). The same plan (or a take-over of this
+        plan) continues as it is; under another plan, ``on_change`` decides: ``"refuse"``
+        raises ``ValueError``, ``"keep_count"`` returns this schedule, ``"continue"`` returns
+        it bent to start from the rate ``previous`` gives at ``step`` and to reach its own
+        value at its end (:func:`lrkit._adapt.take_over`), keeping ``plan`` in the config.
+        """
+        if not isinstance(previous, KerasSchedule):
+            raise TypeError(
+                "Argument `previous` must be the run's lrkit.keras.KerasSchedule. "
+                f"Received: previous={previous!r}"
+            )
+        if previous.plan == self.plan and previous._clock == self._clock:
+            return previous if previous.on_change == self.on_change else self._as(previous)
+        if self.on_change == "keep_count":
+            return self
+        if self.on_change == "refuse":
+            raise ValueError(
+                f"The run being resumed was planned with {previous.plan.spec()}, and the "
+                f"schedule given is {self.plan.spec()}. Choose what a resume under a new plan "
+                "does when you build it: lrkit.keras.schedule(..., on_change='continue') "
+                "takes over from the run's rate and reaches the schedule's end; "
+                "on_change='keep_count' uses it as it is from the saved count."
+            )
+        rate = float(previous.schedule(previous._clock.time(step)))
+        at = float(self._clock.time(step))
+        bent = take_over(self.plan, at, rate)
+        return self._running(bent)
+
+    def _as(self, previous: KerasSchedule) -> KerasSchedule:
+        """``previous``'s schedule under this one's policy."""
+        return self._running(previous.schedule)
+
+    def _running(self, schedule: Schedule) -> KerasSchedule:
+        """This one, running ``schedule`` for its plan."""
+        return KerasSchedule(
+            schedule,
+            self.steps_per_epoch,
+            accumulation_steps=self.accumulation_steps,
+            on_change=self.on_change,
+            plan=self.plan,
+        )
 
 
 keras.saving.register_keras_serializable(package="lrkit")(KerasSchedule)
 
 
 def schedule(
-    s: Schedule, steps_per_epoch: float | None = None, *, accumulation_steps: int = 1
+    s: Schedule,
+    steps_per_epoch: float | None = None,
+    *,
+    accumulation_steps: int = 1,
+    on_change: str = "refuse",
 ) -> KerasSchedule:
     """``s`` as a Keras ``LearningRateSchedule``, computed in-graph at every optimizer update.
 
@@ -191,6 +266,7 @@ def schedule(
     ``accumulation_steps=k`` too: Keras calls the schedule with its count of micro-batches,
     which this divides back to updates (``steps_per_epoch`` then counts updates as well).
     Import ``lrkit.keras`` before ``keras.models.load_model`` reads a model saved with it.
+    ``on_change`` is the policy of :func:`change_plan` (saved in the config).
 
     >>> import keras, lrkit, lrkit.keras
     >>> lr = lrkit.keras.schedule(lrkit.cosine(start_lr=0.1, decay_steps=10), steps_per_epoch=50)
@@ -198,7 +274,31 @@ def schedule(
     >>> round(float(lr(250)), 6), round(float(lr(500)), 6)     # epoch 5 and epoch 10
     (0.05, 0.0)
     """
-    return KerasSchedule(s, steps_per_epoch, accumulation_steps=accumulation_steps)
+    return KerasSchedule(
+        s, steps_per_epoch, accumulation_steps=accumulation_steps, on_change=on_change
+    )
+
+
+def change_plan(model: Any, new: KerasSchedule) -> KerasSchedule:
+    """Give a loaded model's optimizer a new in-graph schedule, under ``new.on_change``.
+
+    For a model restored with ``keras.models.load_model`` (its optimizer holds the run's
+    schedule and update count): applies :meth:`KerasSchedule.resume_from` at
+    ``optimizer.iterations``, sets the result as the optimizer's learning rate and returns
+    it. A weights-only checkpoint (``BackupAndRestore``, ``load_weights``) holds the count but
+    no schedule, so there the schedule the model was compiled with simply runs from the
+    restored count (``"keep_count"``); use the callback to apply a policy there.
+    """
+    if not isinstance(new, KerasSchedule):
+        raise TypeError(
+            f"Argument `new` must be an lrkit.keras.KerasSchedule. Received: new={new!r}"
+        )
+    optimizer = model.optimizer
+    chosen = new.resume_from(optimizer._learning_rate, _iterations(optimizer))
+    optimizer.learning_rate = chosen
+    if getattr(model, "train_function", None) is not None:  # it holds the old schedule
+        model.make_train_function(force=True)
+    return chosen
 
 
 # --------------------------------------------------------------------------------------
@@ -288,6 +388,16 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
     and ``verbose=1`` prints Keras' line once per epoch. The optimizer must hold a plain float
     rate: one built with a ``LearningRateSchedule`` cannot be set (use :func:`schedule` alone).
 
+    **Changing the plan on resume.** Keras saves no state of a callback (``BackupAndRestore``
+    and ``model.save`` keep the weights, the optimizer and the epoch), so at the first epoch
+    of a resumed ``fit`` (``optimizer.iterations > 0`` and, in epochs, ``initial_epoch > 0``)
+    the callback compares the rate the optimizer holds, the last one set, with what
+    ``schedule`` gives at that update. If they differ, the plan changed, and ``on_change``
+    decides: ``"refuse"`` (default) raises ``ValueError``; ``"keep_count"`` uses ``schedule``
+    as it is (the rate may jump); ``"continue"`` bends ``schedule`` to pass through the run's
+    last rate and to reach its own value at its end (:func:`lrkit._adapt.take_over`). Only
+    the learning rate is checked; a function ``f(epoch, lr)`` is never checked.
+
     Other hyperparameters: ``hyperparameters={"momentum": s_m, "beta_1": s_b, ...}`` sets each
     named optimizer attribute from its own schedule (same unit) at the start of every epoch and
     logs it. Keras compiles these attributes into the train step as constants, so a change
@@ -300,6 +410,8 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         per_batch: update before every batch (default: ``True`` for steps, ``False`` for epochs).
         steps_per_epoch: batches per epoch, for ``per_batch`` epochs when Keras does not know.
         hyperparameters: optimizer attribute name -> lrkit schedule or ``f(epoch)``.
+        on_change: ``"refuse"``, ``"keep_count"`` or ``"continue"``: what a resumed ``fit``
+            does when the run's rate shows it was planned with another schedule.
 
     >>> import numpy as np, keras, lrkit, lrkit.keras
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -320,6 +432,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         per_batch: bool | None = None,
         steps_per_epoch: int | None = None,
         hyperparameters: Mapping[str, Schedule | Callable[[Any], Any]] | None = None,
+        on_change: str = "refuse",
     ) -> None:
         super().__init__()
         self.schedule = schedule
@@ -344,12 +457,18 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         self._horizon_warned = False
         self._rival_warned = False
         self._last_set: float | None = None  # the rate this callback set last (float32)
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self._taken_over: Schedule | None = None  # the plan, bent on a resume ("continue")
+        self._resume_checked = False
 
     # -- the rate ----------------------------------------------------------------------
 
     def _base_rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
         """The schedule's value at ``t``, and the value as the user's function returned it."""
         source = self._source
+        if self._taken_over is not None:
+            value = float(self._taken_over(t))
+            return value, value
         if source.function is None:
             if not isinstance(self.schedule, Schedule):  # f(epoch): show what it returned
                 value = self.schedule(_time(t))
@@ -387,9 +506,50 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         if changed:  # the compiled step holds the old values as constants
             self.model.make_train_function(force=True)
 
+    def _check_resume(self, epoch: int) -> None:
+        """At the first epoch of a resumed fit: apply ``on_change`` if the plan changed."""
+        optimizer = self.model.optimizer
+        done = _iterations(optimizer)
+        if done == 0 or self._source.takes_lr or (self.unit == "epoch" and epoch == 0):
+            self._taken_over = None
+            return  # a fresh run, or nothing to compare with
+        if self.unit == "step":
+            last: float = done - 1
+        elif self.per_batch:
+            assert self._steps is not None  # set in on_train_begin
+            last = self._clock.time(epoch * self._steps - 1, MATH)
+        else:
+            last = epoch - 1
+        ran = _float(optimizer.learning_rate)
+        planned, _ = self._rate(last, optimizer)
+        if abs(ran - planned) <= 1e-6 * max(abs(ran), abs(planned)) + 1e-12:  # float32 storage
+            return
+        if self.on_change == "keep_count":
+            return
+        unit = "step" if self.unit == "step" else "epoch"
+        if self.on_change == "refuse":
+            raise ValueError(
+                f"{type(self).__name__}: the run being resumed used learning rate {ran:.6g} "
+                f"at its last update ({unit} {last:g}), but the schedule given has "
+                f"{planned:.6g} there: the plan changed since the checkpoint. Choose what a "
+                f"resume under a new plan does when you build the callback: "
+                f"{type(self).__name__}(..., on_change='continue') takes over from the run's "
+                "rate and reaches the schedule's end; on_change='keep_count' uses the "
+                "schedule as it is from the saved count."
+            )
+        plan = self._source.schedule
+        assert plan is not None  # f(epoch, lr) returned above
+        if plan.duration is None:
+            raise ValueError(
+                f"on_change='continue' needs a schedule with an end to take over towards; "
+                f"{plan!r} has none. Choose on_change='keep_count'."
+            )
+        self._taken_over = take_over(plan, float(last), ran)
+
     # -- Keras hooks -------------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._resume_checked = False  # checked at the first epoch: after BackupAndRestore
         optimizer = self.model.optimizer
         _check_settable(optimizer, type(self).__name__)
         _check_hyperparameters(optimizer, self.hyperparameters)
@@ -487,6 +647,9 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
+        if not self._resume_checked:
+            self._resume_checked = True
+            self._check_resume(epoch)
         self._set_hyperparameters(epoch)
         if not self.per_batch:
             self._set_rate(epoch, epoch, announce=True)
@@ -727,6 +890,9 @@ class ReduceOnPlateau(LearningRateScheduler):
             steps_per_epoch=steps_per_epoch,
             hyperparameters=hyperparameters,
         )
+        # The plateau factor is part of the rate and is not saved by Keras: a resume cannot
+        # tell a changed plan from a factor not passed back (`scale`), so the count is kept.
+        self.on_change = "keep_count"
         if self._source.takes_lr:
             raise TypeError(
                 "Argument `schedule` must be an lrkit schedule or a function f(epoch): with "

@@ -21,7 +21,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from lrkit import _validate as v
-from lrkit._adapt import Clock, rate_source
+from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
 from lrkit._core import FunctionSchedule, Schedule, from_config
 from lrkit._ops import NumpyOps
 from lrkit.control import Plateau, horizon_problem, warn_horizon
@@ -64,9 +64,20 @@ class LRScheduler(_TorchLRScheduler):
     **Checkpoints.** ``state_dict()`` holds the counter and the configuration (each schedule's
     config, the unit, the factors and, with ``relative=True``, the base rates), all plain
     Python types (``torch.load(..., weights_only=True)`` reads it). ``load_state_dict()``
-    restores the counter, re-applies the hyperparameters at that step and raises
-    ``ValueError`` if the saved configuration differs from the one given; it never replaces
-    the schedules you passed (``strict=False`` restores the counter only).
+    restores the counter and re-applies the hyperparameters at that step.
+
+    **Changing the plan on resume.** When the saved configuration differs from the one given
+    (a run extended from 2 to 4 epochs with a schedule planned for 4), ``on_change`` decides,
+    chosen here so that Lightning and the Hugging Face ``Trainer``, which call
+    ``load_state_dict()`` themselves, need nothing more: ``"refuse"`` (default) raises
+    ``ValueError`` listing the differences; ``"keep_count"`` restores the counter and uses
+    your schedules as they are (the rate may jump); ``"continue"`` restores the counter and
+    bends each changed schedule so that the rate continues from the one the run had at that
+    step and reaches your schedule's own value at its end (:func:`lrkit._adapt.take_over`;
+    no change at all when the rates already agree, as when a warmup-stable-decay run gets a
+    longer stable phase). The bent schedule is saved in ``state_dict()`` next to your plan,
+    so a later resume with the same plan continues it exactly. ``strict=False`` is
+    ``"keep_count"`` for one call.
 
     **Speed.** The closed form is evaluated for the next ``LOOKAHEAD`` (1,024) counters in one
     vectorized NumPy call and then looked up, so a ``step()`` costs less than a native
@@ -88,6 +99,8 @@ class LRScheduler(_TorchLRScheduler):
             starts afresh. Prefer ``load_state_dict()``.
         total_steps: the optimizer updates of the whole run, if known: a schedule that ends
             long before or after it warns once (:meth:`check_horizon`).
+        on_change: ``"refuse"``, ``"keep_count"`` or ``"continue"``: what
+            ``load_state_dict()`` does with a checkpoint written under another schedule.
 
     Examples:
         >>> import torch
@@ -138,6 +151,7 @@ class LRScheduler(_TorchLRScheduler):
         weight_decay: ScheduleLike | Sequence[ScheduleLike | None] | None = None,
         last_epoch: int = -1,
         total_steps: int | None = None,
+        on_change: str = "refuse",
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
@@ -153,6 +167,8 @@ class LRScheduler(_TorchLRScheduler):
         self.unit = v.choice("unit", unit, ("step", "epoch"))
         self.steps_per_epoch = _steps_per_epoch(self.unit, steps_per_epoch)
         self.accumulation_steps = _positive_int("accumulation_steps", accumulation_steps)
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self._plan = (self.lr_schedules, self.momentum_schedules, self.weight_decay_schedules)
         for i, group in enumerate(groups):
             if (
                 self.momentum_schedules[i] is not None
@@ -171,9 +187,7 @@ class LRScheduler(_TorchLRScheduler):
                     f"Received: weight_decay={weight_decay!r}"
                 )
         self.clock = Clock(self.steps_per_epoch, self.accumulation_steps)
-        self._lr_values = [x for x in _lookaheads(self.lr_schedules, self.clock) if x is not None]
-        self._momentum_values = _lookaheads(self.momentum_schedules, self.clock)
-        self._weight_decay_values = _lookaheads(self.weight_decay_schedules, self.clock)
+        self._use(*self._plan)
         # A controller's rate (ReduceOnPlateau's factor) on top of the schedule's, per group.
         self._control: Callable[[float, int], float] | None = None
         self._rivals_checked = False
@@ -184,6 +198,20 @@ class LRScheduler(_TorchLRScheduler):
         super().__init__(optimizer, last_epoch)
         if self.total_steps is not None:
             self.check_horizon(self.total_steps)
+
+    def _use(
+        self,
+        lr: tuple[Schedule, ...],
+        momentum: tuple[Schedule | None, ...],
+        weight_decay: tuple[Schedule | None, ...],
+    ) -> None:
+        """Drive the groups from these schedules (the plan, or the plan taken over on resume)."""
+        self.lr_schedules = lr
+        self.momentum_schedules = momentum
+        self.weight_decay_schedules = weight_decay
+        self._lr_values = [x for x in _lookaheads(lr, self.clock) if x is not None]
+        self._momentum_values = _lookaheads(momentum, self.clock)
+        self._weight_decay_values = _lookaheads(weight_decay, self.clock)
 
     # -- time and values -----------------------------------------------------------------
 
@@ -319,20 +347,36 @@ class LRScheduler(_TorchLRScheduler):
             "accumulation_steps": self.accumulation_steps,
         }
 
-    def state_dict(self) -> dict[str, Any]:
-        """The counter and the configuration, as plain Python types."""
+    def _plan_config(self) -> dict[str, Any]:
+        """:meth:`config` of the schedules given (before any take-over on resume)."""
+        lr, momentum, weight_decay = self._plan
         return {
+            **self.config(),
+            "lr": [_describe(s) for s in lr],
+            "momentum": [_describe(s) for s in momentum],
+            "weight_decay": [_describe(s) for s in weight_decay],
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counter and the configuration, as plain Python types (and, after a take-over
+        on resume, the plan it was made for under ``"plan"``)."""
+        state = {
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
             "config": self.config(),
         }
+        plan = self._plan_config()
+        if plan != state["config"]:
+            state["plan"] = {key: plan[key] for key in _DRIVEN}
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
         """Restore the counter from ``state_dict`` and re-apply the hyperparameters there.
 
-        Raises ``ValueError`` if the saved configuration differs from this scheduler's (the
-        schedules you gave are never replaced). With ``strict=False`` only the counter is
-        restored and your configuration is kept, for example to extend a finished run.
+        If the saved configuration differs from this scheduler's, ``on_change`` decides (see
+        the class): raise ``ValueError`` (``"refuse"``), keep your schedules as they are
+        (``"keep_count"``, also what ``strict=False`` does), or take over smoothly from the
+        run's rate (``"continue"``).
         """
         if not isinstance(state_dict, dict) or not {"last_epoch", "config"} <= set(state_dict):
             keys = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
@@ -340,20 +384,89 @@ class LRScheduler(_TorchLRScheduler):
                 "Argument `state_dict` must come from lrkit.torch.LRScheduler.state_dict() "
                 f"(keys 'last_epoch' and 'config'). Received: a state with keys {keys}"
             )
-        if strict:
-            differences = _differences(state_dict["config"], self.config())
-            if differences:
-                raise ValueError(
-                    "The saved scheduler state was made with a different configuration, and "
-                    "lrkit does not replace the one you gave:\n  "
-                    + "\n  ".join(differences)
-                    + "\nBuild the scheduler as it was saved, or call "
-                    "load_state_dict(state, strict=False) to keep yours and restore the "
-                    "step count only."
-                )
+        self._on_change(state_dict, "refuse" if strict else "keep_count")
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
         self._apply()
+
+    def _on_change(self, state: dict[str, Any], strict_policy: str) -> None:
+        """Apply the resume policy to a checkpoint written under another configuration."""
+        saved, given = state["config"], self._plan_config()
+        differences = _differences(saved, given)
+        if not differences:
+            self._use(*self._plan)
+            return
+        plan = state.get("plan")
+        if isinstance(plan, dict) and not _differences({**saved, **plan}, given):
+            # The same plan, already taken over by an earlier resume: continue that take-over.
+            self._use(*self._restored(saved))
+            return
+        policy = self.on_change if strict_policy == "refuse" else strict_policy
+        if policy == "keep_count":
+            self._use(*self._plan)
+        elif policy == "continue":
+            self._use(*self._taken_over(saved, int(state["last_epoch"])))
+        else:
+            raise ValueError(
+                "The saved scheduler state was made with a different configuration:\n  "
+                + "\n  ".join(differences)
+                + "\nChoose what a resume under a new plan does when you build the "
+                "scheduler: LRScheduler(..., on_change='continue') takes over from the "
+                "run's rate and reaches your schedule's end; on_change='keep_count' "
+                "restores the step count and uses your schedule as it is. Or build it as "
+                "it was saved."
+            )
+
+    def _restored(self, saved: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
+        """The schedules a checkpoint ran with: the saved take-overs, and the plan elsewhere."""
+        return tuple(
+            tuple(
+                new if old == _describe(new) else _config_schedule(key, i, old)
+                for i, (old, new) in enumerate(zip(saved[key], plan, strict=True))
+            )
+            for key, plan in zip(_DRIVEN, self._plan, strict=True)
+        )
+
+    def _taken_over(self, saved: dict[str, Any], count: int) -> tuple[tuple[Any, ...], ...]:
+        """The plan, each changed schedule bent to continue from the run's value at ``count``."""
+        if any(len(saved.get(key) or ()) != len(self._plan[0]) for key in _DRIVEN):
+            raise ValueError(
+                "on_change='continue' cannot take over: the checkpoint was written for "
+                f"{len(saved.get('lr') or ())} parameter groups, this optimizer has "
+                f"{len(self._plan[0])}."
+            )
+        old_clock = Clock(saved.get("steps_per_epoch"), int(saved.get("accumulation_steps", 1)))
+        old_at, at = float(old_clock.time(count)), float(self.clock.time(count))
+        given = self.config()
+        same_scale = (saved.get("relative"), saved.get("base_lrs")) == (
+            given["relative"],
+            given["base_lrs"],
+        )
+        out: list[tuple[Any, ...]] = []
+        for key, plan in zip(_DRIVEN, self._plan, strict=True):
+            bent: list[Any] = []
+            for i, new in enumerate(plan):
+                old = saved[key][i]
+                unchanged = old == _describe(new) and old_clock == self.clock
+                if new is None or old is None or (unchanged and (key != "lr" or same_scale)):
+                    bent.append(new)  # nothing changed, nothing to continue from, or not driven
+                    continue
+                if isinstance(new, FunctionSchedule):
+                    raise ValueError(
+                        f"on_change='continue' cannot take over with {key}[{i}]: a plain "
+                        "function has no config to save the take-over in. Give an lrkit "
+                        "schedule, or choose on_change='keep_count'."
+                    )
+                value = float(_config_schedule(key, i, old)(old_at))
+                if key == "lr" and not same_scale:  # compare rates, not factors
+                    if saved.get("relative"):
+                        value *= float(saved["base_lrs"][i])
+                    if self.relative:
+                        base = float(self.base_lrs[i])
+                        value = value / base if base else float(new(at))
+                bent.append(take_over(new, at, value))
+            out.append(tuple(bent))
+        return tuple(out)
 
 
 # -- arguments -----------------------------------------------------------------------------
@@ -408,6 +521,21 @@ def _steps_per_epoch(unit: str, value: Any) -> int | None:
 
 
 # -- checkpoints ---------------------------------------------------------------------------
+
+
+#: The hyperparameters the scheduler drives, as named in its config.
+_DRIVEN = ("lr", "momentum", "weight_decay")
+
+
+def _config_schedule(key: str, group: int, described: Any) -> Schedule:
+    """The schedule a saved config describes (a plain function saved only its name)."""
+    if isinstance(described, dict) and "function" in described:
+        raise ValueError(
+            f"on_change='continue' cannot find the run's {key} at the resume point: "
+            f"{key}[{group}] was a plain function ({described['function']}), whose values are "
+            "not saved. Choose on_change='keep_count'."
+        )
+    return from_config(described)
 
 
 def _describe(schedule: Schedule | None) -> Any:
