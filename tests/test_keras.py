@@ -299,6 +299,19 @@ def test_every_catalogue_entry_saves_and_loads_in_graph(name: str, tmp_path: Pat
     assert_rates(list(got), s(steps / original.steps_per_epoch if name == "stretch" else steps))
 
 
+def test_in_graph_schedule_holds_negative_times_at_zero_but_the_counter_is_used_as_is() -> None:
+    """A number or tensor below 0 is held at 0 (a linear warmup from 0 would give a negative
+    rate otherwise); the optimizer's counter, a Keras variable of integers, skips the clamp."""
+    s = lrkit.warmup(lrkit.cosine(0.1, 90), steps=10)  # rises as 0.01 t over the first 10
+    lr = lk.schedule(s)
+    for step in (-5, keras.ops.convert_to_tensor(-5), keras.ops.convert_to_tensor([-5, -1])):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(lr(step)), 0.0)
+    counter = keras.Variable(7, dtype="int64", trainable=False)
+    assert float(keras.ops.convert_to_numpy(lr(counter))) == pytest.approx(0.07, rel=1e-6)
+    epochs = lk.schedule(s, steps_per_epoch=2)
+    assert float(keras.ops.convert_to_numpy(epochs(counter))) == pytest.approx(0.035, rel=1e-6)
+
+
 def test_loading_needs_lrkit_keras_imported(tmp_path: Path) -> None:
     path = tmp_path / "m.keras"
     probe_model(lk.schedule(EXAMPLES["warmup"])).save(path)
