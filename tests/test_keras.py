@@ -166,6 +166,67 @@ def test_unit_step_counts_optimizer_updates_across_fits() -> None:
     assert_rates(first.used + second.used, s(np.arange(3 * STEPS_PER_EPOCH)))
 
 
+class TwoUpdatesPerBatch(keras.Sequential):  # type: ignore[misc]
+    """A custom train step that updates the optimizer twice per batch."""
+
+    def train_step(self, data: Any) -> Any:
+        super().train_step(data)
+        return super().train_step(data)
+
+
+def one_weight(model: Any, optimizer: Any) -> Any:
+    model.add(keras.Input((1,)))
+    model.add(keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros"))
+    model.compile(optimizer, loss="mae")
+    return model
+
+
+@pytest.mark.parametrize("kind", ["two updates per batch", "skipped updates"])
+def test_unit_step_follows_the_optimizer_when_batches_and_updates_differ(kind: str) -> None:
+    """The rate is schedule(optimizer.iterations) even when a batch makes two updates (a custom
+    train step) or none (a LossScaleOptimizer skips updates with non-finite gradients)."""
+    s = lrkit.linear(0.1, 0.0, decay_steps=40)
+    if kind == "two updates per batch":
+        model = one_weight(TwoUpdatesPerBatch(), keras.optimizers.SGD(0.5))
+        x = X
+    else:
+        # Gradients of 4 * scale: inf at scales 2^127 and 2^126, so the first two are skipped.
+        optimizer = keras.optimizers.LossScaleOptimizer(
+            keras.optimizers.SGD(0.5), initial_scale=2.0**127
+        )
+        model, x = one_weight(keras.Sequential(), optimizer), 4 * X
+    probe = Probe()
+    callback = lk.LearningRateScheduler(s, unit="step")
+    model.fit(
+        x, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0, callbacks=[callback, probe]
+    )
+    steps = probe.steps
+    if kind == "two updates per batch":
+        assert steps == list(range(0, 4 * STEPS_PER_EPOCH, 2))
+    else:
+        assert steps[:4] == [0, 0, 0, 1]
+    assert_rates(probe.read, s(np.array(steps)))
+
+
+class Nudge(keras.callbacks.Callback):  # type: ignore[misc]
+    """Adds 3 to the optimizer's counter after the second update."""
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        if self.model.optimizer.iterations.numpy() == 2:
+            self.model.optimizer.iterations.assign_add(3)
+
+
+def test_unit_step_warns_when_something_else_moves_the_counter_then_follows_it() -> None:
+    s = lrkit.linear(0.1, 0.0, decay_steps=40)
+    model, probe = probe_model(), Probe()
+    callbacks = [lk.LearningRateScheduler(s, unit="step"), Nudge(), probe]
+    with pytest.warns(UserWarning, match=r"iterations is 8 at the end of epoch 1, where one "):
+        model.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0, callbacks=callbacks)
+    assert probe.steps == [0, 1, 5, 6, 7, *range(8, 13)]
+    assert_rates(probe.read[:5], s(np.arange(5)))  # epoch 1: the batch count
+    assert_rates(probe.read[5:], s(np.arange(8, 13)))  # then the counter
+
+
 # -- errors ------------------------------------------------------------------------------
 
 

@@ -265,7 +265,8 @@ def _set_learning_rate(optimizer: Any, rate: float) -> None:
     TensorFlow: a fifth of a small model's train step when the rate is set before every batch.
     On TensorFlow a plain variable takes one raw assignment op instead (about 15 us).
     """
-    value: Any = getattr(optimizer._learning_rate, "value", None)
+    variable = optimizer.learning_rate  # the variable itself (a LossScaleOptimizer's inner one)
+    value: Any = variable.value if isinstance(variable, keras.Variable) else None
     if keras.backend.backend() == "tensorflow" and _tf_variable(value):
         _tf.raw_ops.AssignVariableOp(resource=value.handle, value=_tf.constant(rate, value.dtype))
     else:
@@ -348,6 +349,10 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         self.hyperparameters = _hyperparameters(hyperparameters)
         self._steps: int | None = None
         self._epoch = 0
+        # unit="step": the optimizer's update count, kept here when each batch makes exactly
+        # one update (reading optimizer.iterations costs as much as setting the rate); None
+        # when it is read before every batch instead.
+        self._updates: int | None = None
 
     # -- the rate ----------------------------------------------------------------------
 
@@ -403,6 +408,10 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
                 )
             if self.unit == "epoch":
                 self._steps = self._resolve_steps_per_epoch()
+            elif _one_update_per_batch(self.model):
+                self._updates = _iterations(optimizer)
+            else:
+                self._updates = None
 
     def _resolve_steps_per_epoch(self) -> int:
         """The batches per epoch: Keras' count when it has one, else the user's."""
@@ -433,19 +442,42 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         if not self.per_batch:
             return
         if self.unit == "step":
-            t: float = _iterations(self.model.optimizer)
+            if self._updates is None:
+                t: float = _iterations(self.model.optimizer)
+            else:
+                t = self._updates
+                self._updates += 1
         else:
             assert self._steps is not None  # set in on_train_begin
             t = self._epoch + batch / self._steps
         self._set_rate(t, self._epoch, announce=batch == 0)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        optimizer = self.model.optimizer
+        if self._updates is not None and self._updates != _iterations(optimizer):
+            warnings.warn(
+                f"{type(self).__name__}: optimizer.iterations is {_iterations(optimizer)} at the "
+                f"end of epoch {epoch + 1}, where one update per batch gives {self._updates}: "
+                "something besides fit's train step updates this optimizer. This epoch's rates "
+                "followed the batch count; from now on they follow optimizer.iterations, read "
+                "before every batch.",
+                stacklevel=2,
+            )
+            self._updates = None
         if logs is None:
             return
-        optimizer = self.model.optimizer
         logs["learning_rate"] = _float(optimizer.learning_rate)
         for name in self.hyperparameters:
             logs[name] = float(getattr(optimizer, name))
+
+
+def _one_update_per_batch(model: Any) -> bool:
+    """Whether each batch of ``fit`` updates the optimizer exactly once: Keras' own train
+    step, with weights to train, and an optimizer that never skips an update (a
+    ``LossScaleOptimizer`` skips those whose gradients are not finite)."""
+    own_step = getattr(type(model).train_step, "__module__", "").startswith("keras.")
+    skips = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    return own_step and not skips and bool(model.trainable_weights)
 
 
 def _takes_lr(name: str, fn: Any) -> bool:
