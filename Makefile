@@ -1,20 +1,42 @@
 # `make test`: create .venv, install lrkit with every extra (and Chromium where it can), lint,
 # type-check, build the docs strictly, run all tests (the browser check reads that build).
-# `make demo`: create .venv, install lrkit, run the main job (`lrkit demo`).
+# `make demo`: create .venv, install lrkit with what the demo needs (lrkit[demo]), run `lrkit demo`.
+# `make install-bench`: `make install`, plus what benchmarks/ needs (lrkit[bench]).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints-test.txt | cksum | cut -d' ' -f1)
+SUM := $(shell cat pyproject.toml constraints-test.txt | cksum | cut -d' ' -f1)
+# One stamp per install, named by the checksum: editing pyproject.toml reinstalls.
+# The full install covers the demo's (a superset), so it stamps both.
+STAMP := $(VENV)/.installed-all-$(SUM)
+DEMO_STAMP := $(VENV)/.installed-demo-$(SUM)
+BENCH_STAMP := $(VENV)/.installed-bench-$(SUM)
 PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check -c constraints-test.txt
 
-.PHONY: install test lint browser demo data clean
+.PHONY: install install-demo install-bench test lint browser demo data clean
 
 $(STAMP): pyproject.toml constraints-test.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP_INSTALL) -U pip
 	$(PIP_INSTALL) -e ".[all,dev]"
-	rm -f $(VENV)/.installed-*; touch $(STAMP)
+	rm -f $(VENV)/.installed-*; touch $(STAMP) $(DEMO_STAMP)
+
+# The demo's install skips byte-compiling TensorFlow's many modules (half the install time):
+# Python compiles only the modules the demo imports, once, on its first run.
+$(DEMO_STAMP): pyproject.toml constraints-test.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP_INSTALL) -U pip
+	$(PIP_INSTALL) --no-compile -e ".[demo]"
+	rm -f $(VENV)/.installed-demo-*; touch $(DEMO_STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PIP_INSTALL) -e ".[all,dev,bench]"
+	rm -f $(VENV)/.installed-bench-*; touch $(BENCH_STAMP)
 
 install: $(STAMP)
+
+install-demo: $(DEMO_STAMP)
+
+install-bench: $(BENCH_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -62,7 +84,7 @@ data:
 	  echo "note: dataset-fashion-mnist not installed; the demo uses scikit-learn's digits"; \
 	fi
 
-demo: $(STAMP) data
+demo: $(DEMO_STAMP) data
 	$(VENV)/bin/lrkit demo
 
 clean:

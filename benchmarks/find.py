@@ -120,7 +120,7 @@ def main() -> int:
     for budget in ARGS.budgets:
         for seed in ARGS.seeds:
             found = tests[seed]["result"].onecycle(total_steps=budget)
-            best = lrkit.onecycle(max_lr=swept[budget], total_steps=budget)
+            best = lrkit.one_cycle_policy(max_lr=swept[budget], total_steps=budget)
             for label, schedule in (("range test", found), ("swept", best)):
                 r = demo.train(
                     data,

@@ -166,6 +166,67 @@ def test_unit_step_counts_optimizer_updates_across_fits() -> None:
     assert_rates(first.used + second.used, s(np.arange(3 * STEPS_PER_EPOCH)))
 
 
+class TwoUpdatesPerBatch(keras.Sequential):  # type: ignore[misc]
+    """A custom train step that updates the optimizer twice per batch."""
+
+    def train_step(self, data: Any) -> Any:
+        super().train_step(data)
+        return super().train_step(data)
+
+
+def one_weight(model: Any, optimizer: Any) -> Any:
+    model.add(keras.Input((1,)))
+    model.add(keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros"))
+    model.compile(optimizer, loss="mae")
+    return model
+
+
+@pytest.mark.parametrize("kind", ["two updates per batch", "skipped updates"])
+def test_unit_step_follows_the_optimizer_when_batches_and_updates_differ(kind: str) -> None:
+    """The rate is schedule(optimizer.iterations) even when a batch makes two updates (a custom
+    train step) or none (a LossScaleOptimizer skips updates with non-finite gradients)."""
+    s = lrkit.linear(0.1, decay_steps=40, end_lr=0.0)
+    if kind == "two updates per batch":
+        model = one_weight(TwoUpdatesPerBatch(), keras.optimizers.SGD(0.5))
+        x = X
+    else:
+        # Gradients of 4 * scale: inf at scales 2^127 and 2^126, so the first two are skipped.
+        optimizer = keras.optimizers.LossScaleOptimizer(
+            keras.optimizers.SGD(0.5), initial_scale=2.0**127
+        )
+        model, x = one_weight(keras.Sequential(), optimizer), 4 * X
+    probe = Probe()
+    callback = lk.LearningRateScheduler(s, unit="step")
+    model.fit(
+        x, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0, callbacks=[callback, probe]
+    )
+    steps = probe.steps
+    if kind == "two updates per batch":
+        assert steps == list(range(0, 4 * STEPS_PER_EPOCH, 2))
+    else:
+        assert steps[:4] == [0, 0, 0, 1]
+    assert_rates(probe.read, s(np.array(steps)))
+
+
+class Nudge(keras.callbacks.Callback):  # type: ignore[misc]
+    """Adds 3 to the optimizer's counter after the second update."""
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        if self.model.optimizer.iterations.numpy() == 2:
+            self.model.optimizer.iterations.assign_add(3)
+
+
+def test_unit_step_warns_when_something_else_moves_the_counter_then_follows_it() -> None:
+    s = lrkit.linear(0.1, decay_steps=40, end_lr=0.0)
+    model, probe = probe_model(), Probe()
+    callbacks = [lk.LearningRateScheduler(s, unit="step"), Nudge(), probe]
+    with pytest.warns(UserWarning, match=r"iterations is 8 at the end of epoch 1, where one "):
+        model.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0, callbacks=callbacks)
+    assert probe.steps == [0, 1, 5, 6, 7, *range(8, 13)]
+    assert_rates(probe.read[:5], s(np.arange(5)))  # epoch 1: the batch count
+    assert_rates(probe.read[5:], s(np.arange(8, 13)))  # then the counter
+
+
 # -- errors ------------------------------------------------------------------------------
 
 
@@ -267,6 +328,19 @@ def test_every_catalogue_entry_saves_and_loads_in_graph(name: str, tmp_path: Pat
     got = keras.ops.convert_to_numpy(restored(steps))
     np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(original(steps)))
     assert_rates(list(got), s(steps / original.steps_per_epoch if name == "stretch" else steps))
+
+
+def test_in_graph_schedule_holds_negative_times_at_zero_but_the_counter_is_used_as_is() -> None:
+    """A number or tensor below 0 is held at 0 (a linear warmup from 0 would give a negative
+    rate otherwise); the optimizer's counter, a Keras variable of integers, skips the clamp."""
+    s = lrkit.warmup(lrkit.cosine(0.1, 90), steps=10)  # rises as 0.01 t over the first 10
+    lr = lk.schedule(s)
+    for step in (-5, keras.ops.convert_to_tensor(-5), keras.ops.convert_to_tensor([-5, -1])):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(lr(step)), 0.0)
+    counter = keras.Variable(7, dtype="int64", trainable=False)
+    assert float(keras.ops.convert_to_numpy(lr(counter))) == pytest.approx(0.07, rel=1e-6)
+    epochs = lk.schedule(s, steps_per_epoch=2)
+    assert float(keras.ops.convert_to_numpy(epochs(counter))) == pytest.approx(0.035, rel=1e-6)
 
 
 def test_loading_needs_lrkit_keras_imported(tmp_path: Path) -> None:

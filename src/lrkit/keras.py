@@ -149,7 +149,9 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         # The clock's time, as every adapter and lrkit.stretch compute it (micro-batches to
         # updates, then whole epochs and the remainder: exact epoch starts under XLA).
         t = self._clock.time(keras.ops.cast(step, "float32"), self._ops)
-        return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
+        if not _is_counter(step):  # a time below 0 is held at 0, as in Schedule.__call__
+            t = keras.ops.maximum(t, 0.0)
+        return self.schedule.evaluate(t, self._ops)
 
     def get_config(self) -> Config:
         config: Config = {
@@ -249,6 +251,13 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
 
 
 keras.saving.register_keras_serializable(package="lrkit")(KerasSchedule)
+
+
+def _is_counter(step: Any) -> bool:
+    """Whether ``step`` is a Keras variable of integers: what the optimizer passes, its update
+    counter, which starts at 0 and only counts up. It needs no clamp at 0, and in a compiled
+    loop a clamp costs as much as the rest of a cosine (``benchmarks/keras_step.py``)."""
+    return isinstance(step, keras.Variable) and "int" in keras.backend.standardize_dtype(step.dtype)
 
 
 def schedule(
@@ -364,6 +373,31 @@ def _iterations(optimizer: Any) -> int:
     return int(_float(optimizer.iterations))
 
 
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as _tf
+
+    def _tf_variable(value: Any) -> bool:
+        """A plain TensorFlow variable on one device (not mirrored across replicas)."""
+        return isinstance(value, _tf.Variable) and not isinstance(
+            value, _tf.distribute.DistributedValues
+        )
+
+
+def _set_learning_rate(optimizer: Any, rate: float) -> None:
+    """``optimizer.learning_rate = rate``, cheaply where the backend allows.
+
+    Keras' setter converts, casts and checks the value for any input, about 90 us on
+    TensorFlow: a fifth of a small model's train step when the rate is set before every batch.
+    On TensorFlow a plain variable takes one raw assignment op instead (about 15 us).
+    """
+    variable = optimizer.learning_rate  # the variable itself (a LossScaleOptimizer's inner one)
+    value: Any = variable.value if isinstance(variable, keras.Variable) else None
+    if keras.backend.backend() == "tensorflow" and _tf_variable(value):
+        _tf.raw_ops.AssignVariableOp(resource=value.handle, value=_tf.constant(rate, value.dtype))
+    else:
+        optimizer.learning_rate = rate
+
+
 class LearningRateScheduler(_Callback):  # type: ignore[misc]
     r"""Set the optimizer's learning rate from a schedule: a drop-in for Keras' own callback.
 
@@ -460,6 +494,11 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         self.on_change = v.choice("on_change", on_change, ON_CHANGE)
         self._taken_over: Schedule | None = None  # the plan, bent on a resume ("continue")
         self._resume_checked = False
+        # unit="step": the optimizer's update count, kept here when each batch makes exactly
+        # one update (reading optimizer.iterations costs as much as setting the rate); None
+        # when it is read before every batch instead.
+        self._updates: int | None = None
+        self._count_updates = False
 
     # -- the rate ----------------------------------------------------------------------
 
@@ -487,7 +526,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         if self._last_set is not None and not self._rival_warned:
             self._check_unchanged(_float(optimizer.learning_rate))
         rate, shown = self._rate(t, optimizer)
-        optimizer.learning_rate = rate
+        _set_learning_rate(optimizer, rate)
         self._last_set = float(np.float32(rate))
         if announce and self.verbose > 0:
             _print(f"\nEpoch {epoch + 1}: {type(self).__name__} setting learning rate to {shown}.")
@@ -567,6 +606,11 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
             if self.unit == "epoch":
                 self._steps = self._resolve_steps_per_epoch()
                 self._clock = Clock(self._steps)
+            else:
+                # Counted from each epoch's start (on_epoch_begin): BackupAndRestore restores
+                # optimizer.iterations in its own on_train_begin, which may run after this one.
+                self._count_updates = _one_update_per_batch(self.model)
+                self._updates = None
 
     def _resolve_steps_per_epoch(self) -> int:
         """The batches per epoch: Keras' count when it has one, else the user's."""
@@ -647,6 +691,8 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
+        if self.per_batch and self.unit == "step" and self._count_updates:
+            self._updates = _iterations(self.model.optimizer)  # once per epoch, not per batch
         if not self._resume_checked:
             self._resume_checked = True
             self._check_resume(epoch)
@@ -658,19 +704,42 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         if not self.per_batch:
             return
         if self.unit == "step":
-            t: float = _iterations(self.model.optimizer)
+            if self._updates is None:
+                t: float = _iterations(self.model.optimizer)
+            else:
+                t = self._updates
+                self._updates += 1
         else:
             assert self._steps is not None  # set in on_train_begin
             t = self._clock.time(self._epoch * self._steps + batch, MATH)
         self._set_rate(t, self._epoch, announce=batch == 0)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        optimizer = self.model.optimizer
+        if self._updates is not None and self._updates != _iterations(optimizer):
+            warnings.warn(
+                f"{type(self).__name__}: optimizer.iterations is {_iterations(optimizer)} at the "
+                f"end of epoch {epoch + 1}, where one update per batch gives {self._updates}: "
+                "something besides fit's train step updates this optimizer. This epoch's rates "
+                "followed the batch count; from now on they follow optimizer.iterations, read "
+                "before every batch.",
+                stacklevel=2,
+            )
+            self._updates = None
         if logs is None:
             return
-        optimizer = self.model.optimizer
         logs["learning_rate"] = _float(optimizer.learning_rate)
         for name in self.hyperparameters:
             logs[name] = float(getattr(optimizer, name))
+
+
+def _one_update_per_batch(model: Any) -> bool:
+    """Whether each batch of ``fit`` updates the optimizer exactly once: Keras' own train
+    step, with weights to train, and an optimizer that never skips an update (a
+    ``LossScaleOptimizer`` skips those whose gradients are not finite)."""
+    own_step = getattr(type(model).train_step, "__module__", "").startswith("keras.")
+    skips = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    return own_step and not skips and bool(model.trainable_weights)
 
 
 #: Keras' own callbacks that set the learning rate.
