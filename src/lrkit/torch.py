@@ -24,6 +24,7 @@ from lrkit import _validate as v
 from lrkit._adapt import Clock, rate_source
 from lrkit._core import FunctionSchedule, Schedule, from_config
 from lrkit._ops import NumpyOps
+from lrkit.compat.torch import bind_plans
 
 __all__ = ["LRScheduler"]
 
@@ -142,6 +143,11 @@ class LRScheduler(_TorchLRScheduler):
             )
         groups = optimizer.param_groups
         n = len(groups)
+        # lrkit.compat.torch plans (StepLR(...), OneCycleLR(...)) take each group's initial
+        # rate, as PyTorch's schedulers do, and bring their momentum schedules.
+        schedule, plan_momentum, relative = bind_plans(schedule, _initial_lrs(groups), relative)
+        if momentum is None:
+            momentum = plan_momentum
         self.lr_schedules: tuple[Schedule, ...] = _required_per_group("schedule", schedule, n)
         self.momentum_schedules = _optional_per_group("momentum", momentum, n)
         self.weight_decay_schedules = _optional_per_group("weight_decay", weight_decay, n)
@@ -335,6 +341,11 @@ def _optional_per_group(name: str, value: Any, n: int) -> tuple[Schedule | None,
             None if x is None else _one_schedule(f"{name}[{i}]", x) for i, x in enumerate(value)
         )
     return (_one_schedule(name, value),) * n
+
+
+def _initial_lrs(groups: Sequence[dict[str, Any]]) -> list[float]:
+    # What the torch base class will read (it sets `initial_lr` from `lr` when absent).
+    return [float(g["initial_lr"] if "initial_lr" in g else g["lr"]) for g in groups]
 
 
 def _check_length(name: str, value: Sequence[Any], n: int) -> None:
