@@ -104,6 +104,10 @@ class Plan:
     #: ``ChainedScheduler`` multiplies the factors of the schedulers that scale the current
     #: rate (PyTorch's "chainable" ones); ``None`` for the others.
     factor: Schedule | None = None
+    #: In a ``SequentialLR``, PyTorch restarts a part from the group's initial rate, except a
+    #: part with no closed form (``MultiplicativeLR``): at its milestone it multiplies the
+    #: current rate by ``continues(0)`` and goes on from there. Its factor, or ``None``.
+    continues: Schedule | None = None
 
     def bind(self, base_lr: float) -> Schedule:
         """The rates for a group whose initial rate is ``base_lr``, as an lrkit schedule."""
@@ -161,12 +165,13 @@ def _plan(
     *,
     momentum: Schedule | None = None,
     chainable: bool = False,
+    continues: Schedule | None = None,
 ) -> Plan | Schedule:
     """The schedule for ``base_lr`` if one was given, else the plan."""
     if base_lr is not None:
         return rates(c.rate("base_lr", base_lr))
     factor = rates(1.0) if chainable else None
-    return Plan(kind, tuple(arguments.items()), rates, momentum, factor)
+    return Plan(kind, tuple(arguments.items()), rates, momentum, factor, continues)
 
 
 def bind_plans(
@@ -581,7 +586,8 @@ def MultiplicativeLR(  # noqa: N802
     def rates(base: float) -> Schedule:
         return FunctionSchedule(_Named(_CumulativeProduct(factor, base), f"{name}.bind({base})"))
 
-    return _plan("MultiplicativeLR", dict(lr_lambda=lr_lambda), rates, base_lr, chainable=True)
+    arguments = dict(lr_lambda=lr_lambda)
+    return _plan("MultiplicativeLR", arguments, rates, base_lr, chainable=True, continues=factor)
 
 
 def _user_schedule(name: str, value: Any) -> Schedule:
@@ -931,8 +937,8 @@ def OneCycleMomentum(  # noqa: N802
 
 
 def SequentialLR(  # noqa: N802
-    schedulers: Sequence[Plan | Schedule], milestones: Sequence[int]
-) -> Plan | Schedule:
+    schedulers: Sequence[Plan | Schedule | Sequence[Plan]], milestones: Sequence[int]
+) -> Plan | Schedule | list[Plan]:
     r"""``torch.optim.lr_scheduler.SequentialLR``: each scheduler from its milestone on.
 
     Part $i$ runs from milestone $m_{i-1}$ (from 0 for the first) with its own clock
@@ -954,6 +960,10 @@ def SequentialLR(  # noqa: N802
         [0.1, 0.55, 1.0, 0.5, 0.25]
     """
     parts = v.sequence("schedulers", schedulers)
+    groups = _per_group([f"schedulers[{i}]" for i in range(len(parts))], parts)
+    if groups is not None:  # a part with one plan per group: one sequence per group
+        sequences = [SequentialLR([_item(s, i) for s in parts], milestones) for i in range(groups)]
+        return sequences  # type: ignore[return-value]
     bounds = v.numbers("milestones", milestones, min_len=0)
     if any(b < a for a, b in itertools.pairwise(bounds)):
         raise ValueError(
@@ -980,12 +990,22 @@ def SequentialLR(  # noqa: N802
         return join(list(parts), list(bounds))  # type: ignore[arg-type]
 
     def rates(base: float) -> Schedule:
-        return join([s.rates(base) if isinstance(s, Plan) else s for s in parts], list(bounds))
+        built: list[Schedule] = []
+        for i, s in enumerate(parts):
+            if not isinstance(s, Plan):
+                built.append(s)
+            elif s.continues is not None and i > 0 and bounds[i - 1] > 0:
+                # It goes on from the rate the previous parts left, times its factor at 0.
+                before = join(built, list(bounds[: i - 1]))(bounds[i - 1] - 1)
+                built.append(s.rates(float(before) * float(s.continues(0))))
+            else:
+                built.append(s.rates(base))
+        return join(built, list(bounds))
 
     return _plan("SequentialLR", dict(schedulers=list(parts), milestones=list(bounds)), rates, None)
 
 
-def ChainedScheduler(schedulers: Sequence[Plan]) -> Plan:  # noqa: N802
+def ChainedScheduler(schedulers: Sequence[Plan | Sequence[Plan]]) -> Plan | list[Plan]:  # noqa: N802
     r"""``torch.optim.lr_scheduler.ChainedScheduler``: every scheduler's factor, multiplied.
 
     PyTorch steps each scheduler in turn, and each of the "chainable" ones (``StepLR``,
@@ -1004,6 +1024,10 @@ def ChainedScheduler(schedulers: Sequence[Plan]) -> Plan:  # noqa: N802
         [0.5, 0.25, 0.25, 0.125]
     """
     parts = v.sequence("schedulers", schedulers)
+    groups = _per_group([f"schedulers[{i}]" for i in range(len(parts))], parts)
+    if groups is not None:  # a part with one plan per group: one chain per group
+        chains = [ChainedScheduler([_item(s, i) for s in parts]) for i in range(groups)]
+        return chains  # type: ignore[return-value]
     factors: list[Schedule] = []
     for i, s in enumerate(parts):
         if not isinstance(s, Plan) or s.factor is None:
