@@ -48,7 +48,7 @@ from lrkit import _validate as v
 from lrkit._core import FunctionSchedule, Schedule
 from lrkit._ops import Array, Ops
 from lrkit.compat import _common as c
-from lrkit.compose import Join, Product, Restarts, join
+from lrkit.compose import Join, Product, Restarts, Shift, join
 from lrkit.recipes import CosineRestarts, Cyclic, anneal
 from lrkit.schedules import (
     Constant,
@@ -713,10 +713,13 @@ def CyclicLR(  # noqa: N802
         bottom = c.rate("base_momentum", base_momentum)
         # PyTorch: momentum = max_momentum - (max_momentum - base_momentum) * wave, where the
         # wave is the rate's (lr - base_lr) / (max_lr - base_lr).
-        if bottom <= top:
-            momentum = _Mirror(top, Cyclic(0.0, top - bottom, up, down, mode, gamma))
-        else:
+        if bottom > top:
             momentum = Cyclic(top, bottom, up, down, mode, gamma)
+        elif mode == "triangular":
+            # The same triangle upside down: a cycle rising over `down`, read `down` ahead.
+            momentum = Shift(Cyclic(bottom, top, down, up), -down)
+        else:  # a shrinking dip below a fixed top, which no catalogue schedule draws
+            momentum = _Mirror(top, Cyclic(0.0, top - bottom, up, down, mode, gamma))
     arguments: dict[str, Any] = dict(base_lr=low, max_lr=high, step_size_up=up)
     if step_size_down is not None:
         arguments["step_size_down"] = down
