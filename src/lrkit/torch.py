@@ -24,6 +24,7 @@ from lrkit import _validate as v
 from lrkit._adapt import Clock, rate_source
 from lrkit._core import FunctionSchedule, Schedule, from_config
 from lrkit._ops import NumpyOps
+from lrkit.compat import _common as _compat
 from lrkit.compat.torch import bind_plans
 
 __all__ = ["LRScheduler"]
@@ -480,3 +481,8 @@ def _set_beta1(group: dict[str, Any], value: float) -> None:
         betas[0].fill_(value)
     else:
         group["betas"] = (value, *betas[1:])
+
+
+# `lrkit.compat.transformers.get_scheduler(name, optimizer, ...)` builds this adapter (compat
+# sits below the adapters, so it finds it here instead of importing it).
+_compat.ADAPTERS["torch"] = LRScheduler
