@@ -199,7 +199,10 @@ def cosine_decay_schedule(
     init = c.rate("init_value", init_value)
     alpha = c.fraction("alpha", alpha)
     return Cosine(
-        init, float(c.positive("decay_steps", decay_steps)), alpha * init, c.positive("exponent", exponent)
+        init,
+        float(c.positive("decay_steps", decay_steps)),
+        alpha * init,
+        c.positive("exponent", exponent),
     )
 
 
@@ -337,7 +340,7 @@ def warmup_cosine_decay_schedule(
     return _after_warmup(init_value, peak, warmup, cosine)
 
 
-def _after_warmup(init_value: float, peak: float, warmup: int, schedule: Schedule) -> Schedule:
+def _after_warmup(init_value: float, peak: float, warmup: float, schedule: Schedule) -> Schedule:
     """optax's ``join_schedules([linear_schedule(init, peak, warmup), schedule], [warmup])``."""
     return join_schedules([linear_schedule(init_value, peak, warmup), schedule], [warmup])
 
