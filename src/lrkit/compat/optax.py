@@ -95,7 +95,7 @@ def polynomial_schedule(
 
 
 def linear_schedule(
-    init_value: float, end_value: float, transition_steps: int, transition_begin: int = 0
+    init_value: float, end_value: float, transition_steps: float, transition_begin: int = 0
 ) -> Schedule:
     r"""``optax.linear_schedule``: linear from ``init_value`` to ``end_value``, then held.
 
