@@ -383,7 +383,8 @@ def test_plans_need_no_flag_and_keep_absolute_rates_absolute() -> None:
         optimizer = make_optimizer("sgd", [0.1, 0.01])
         plan = ct.CosineAnnealingLR(T_max=50, eta_min=0.001)
         rates = readings(optimizer, lrkit_torch.LRScheduler(optimizer, plan, relative=relative), 51)
-        assert rates[0, 0] == 0.1 and rates[0, 2] == 0.01
+        assert rates[0, 0] == pytest.approx(0.1, rel=1e-15)
+        assert rates[0, 2] == pytest.approx(0.01, rel=1e-15)
         assert rates[50, 0] == pytest.approx(0.001, rel=1e-12)
         assert rates[50, 2] == pytest.approx(0.001, rel=1e-12)
 
