@@ -442,3 +442,34 @@ def test_reduce_on_plateau_matches_reduce_lr_on_plateau() -> None:
         for j in range(len(lrs)):
             what = f"ReduceOnPlateau({kwargs}) group {j} draw {i}"
             assert_matches_peer(out[1][:, j], out[0][:, j], rtol=RTOL, eps=EPS64, what=what)
+
+
+def warm(step: int) -> float:
+    return min(1.0, (step + 1) / 20)
+
+
+CHECKPOINT_PLANS: list[Callable[[], Any]] = [
+    lambda: ct.CosineAnnealingLR(T_max=50, eta_min=0.001),
+    lambda: ct.CyclicLR([0.01, 0.001], 0.1, step_size_up=7, mode="triangular2"),
+    lambda: ct.OneCycleLR(0.1, total_steps=100, three_phase=True),
+    lambda: ct.LambdaLR(warm),
+    lambda: ct.MultiplicativeLR(lrkit.linear(1.0, 50, end_lr=0.95)),
+    lambda: ct.ChainedScheduler([ct.LinearLR(0.1, total_iters=10), ct.ExponentialLR(0.98)]),
+    lambda: ct.SWALR([0.05, 0.01], anneal_epochs=20),
+]
+
+
+@pytest.mark.parametrize("make", CHECKPOINT_PLANS)
+def test_plans_resume_from_a_checkpoint_exactly(make: Callable[[], Any], tmp_path: Path) -> None:
+    """The state dict of a bound plan saves (weights_only) and resumes step for step."""
+    optimizer = make_optimizer("adam", [0.1, 0.02])
+    scheduler = lrkit_torch.LRScheduler(optimizer, make())
+    readings(optimizer, scheduler, 37)
+    torch.save({"scheduler": scheduler.state_dict()}, tmp_path / "ckpt.pt")
+    rest = readings(optimizer, scheduler, 40)
+
+    optimizer = make_optimizer("adam", [0.1, 0.02])
+    resumed = lrkit_torch.LRScheduler(optimizer, make())
+    resumed.load_state_dict(torch.load(tmp_path / "ckpt.pt", weights_only=True)["scheduler"])
+    again = readings(optimizer, resumed, 40)
+    np.testing.assert_array_equal(again, rest)
