@@ -269,3 +269,15 @@ def test_base_lr_scales_the_multiplier() -> None:
         0.1 * ch.get_scheduler("cosine", 10, 100)(t),
         rtol=1e-15,
     )
+
+
+def test_a_torch_plan_elsewhere_asks_for_its_base_rate() -> None:
+    """A plan called alone is the multiplier; an adapter other than torch's refuses it, since
+    it would silently run at a base rate of 1."""
+    from lrkit._adapt import rate_source
+
+    with pytest.raises(TypeError, match=r"StepLR\(\.\.\., base_lr=<that rate>\)"):
+        rate_source("schedule", ct.StepLR(30))
+    assert rate_source("schedule", ct.StepLR(30, base_lr=0.1)).schedule == ct.StepLR(
+        30, base_lr=0.1
+    )
