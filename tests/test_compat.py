@@ -77,8 +77,14 @@ def test_compat_imports_no_framework() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-EXAMPLES = [
-    ct.StepLR(30, base_lr=0.1),
+def bound(value: object) -> lrkit.Schedule:
+    """A plain schedule: a torch plan bound to a group's rate (0.1), or the value itself."""
+    out = value.bind(0.1) if isinstance(value, ct.Plan) else value
+    assert isinstance(out, lrkit.Schedule)
+    return out
+
+
+TORCH_PLANS = [
     ct.MultiStepLR([5, 5, 9]),
     ct.MultiStepLR([9, 5]),
     ct.ConstantLR(),
@@ -89,10 +95,18 @@ EXAMPLES = [
     ct.CosineAnnealingLR(10, hold_after_T_max=True),
     ct.CosineAnnealingWarmRestarts(5, 2, 0.01),
     ct.CyclicLR(0.001, 0.01, 5, mode="triangular2"),
+    ct.CyclicLR(0.001, 0.01, 5, 3),
     ct.OneCycleLR(0.1, 100),
     ct.OneCycleLR(0.1, epochs=4, steps_per_epoch=25, three_phase=True, anneal_strategy="linear"),
-    ct.OneCycleMomentum(0.1, 100),
     ct.SequentialLR([ct.LinearLR(), ct.CosineAnnealingLR(10)], [5]),
+    ct.LambdaLR(lrkit.cosine(1.0, 10)),
+    ct.SWALR(0.05, 10),
+    ct.ChainedScheduler([ct.ConstantLR(), ct.ExponentialLR(0.9)]),
+]
+
+EXAMPLES = [bound(p) for p in TORCH_PLANS] + [
+    ct.StepLR(30, base_lr=0.1),
+    ct.OneCycleMomentum(0.1, 100),
     ck.ExponentialDecay(0.1, 10, 0.5, staircase=True),
     ck.PiecewiseConstantDecay([10, 20], [0.1, 0.01, 0.001]),
     ck.PolynomialDecay(0.1, 10, cycle=True),
@@ -170,6 +184,11 @@ def test_compat_schedules_are_plain_lrkit_values(schedule: lrkit.Schedule) -> No
         (lambda: ck.CosineDecay(-0.1, 10), "Argument `initial_learning_rate` must be >= 0"),
         (lambda: ck.CosineDecay(0.1, 10, alpha=2), "Argument `alpha` must be in [0.0, 1.0]"),
         (lambda: ck.CosineDecayRestarts(0.1, 10, t_mul=0.5), "Argument `t_mul` must be >= 1"),
+        (lambda: ck.CosineDecayRestarts(0.1, 10, m_mul=1.5), "grows by m_mul without bound"),
+        (lambda: co.linear_schedule(-0.1, 0.1, 10), "Argument `init_value` must be >= 0"),
+        (lambda: ct.ChainedScheduler([ct.LambdaLR(abs)]), "Argument `schedulers[0]` must be"),
+        (lambda: ct.SequentialLR([ct.OneCycleLR(0.1, 100), ct.StepLR(5)], [50]), "momentum"),
+        (lambda: ct.CyclicLR([0.1, 0.2], [1.0, 2.0, 3.0]), "one item per parameter group"),
         (lambda: co.cosine_decay_schedule(0.1, 0), "Argument `decay_steps` must be > 0"),
         (lambda: co.exponential_decay(0.1, 10, 1.5), "Argument `decay_rate` > 1"),
         (lambda: co.piecewise_constant_schedule(0.1, {5: -1.0}), "must be >= 0"),
@@ -202,6 +221,29 @@ def test_compat_validates_with_the_peers_argument_names(
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("plan", TORCH_PLANS, ids=repr)
+def test_torch_plans_bind_to_the_group_rate(plan: ct.Plan) -> None:
+    t = np.arange(0, 300, 0.5)
+    for base in (0.1, 1.0):
+        given = plan.bind(base)
+        assert isinstance(given, lrkit.Schedule)
+        assert lrkit.from_config(given.to_config()) == given
+    np.testing.assert_array_equal(plan(t), plan.bind(1.0)(t))  # calling it: the multiplier
+    if plan.momentum is not None and "mirror" not in str(plan.momentum.to_config()):
+        assert lrkit.from_config(plan.momentum.to_config()) == plan.momentum
+
+
+def test_torch_plans_with_python_functions_save_their_name() -> None:
+    def warm(step: int) -> float:
+        return min(1.0, (step + 1) / 10)
+
+    bound_plan = ct.LambdaLR(warm).bind(0.1)  # type: ignore[union-attr]
+    assert "LambdaLR(lr_lambda=<function" in bound_plan.spec() and "warm" in bound_plan.spec()
+    assert bound_plan(4) == pytest.approx(0.05, rel=1e-15)
+    multiplied = ct.MultiplicativeLR(lambda k: 0.5).bind(0.1)  # type: ignore[union-attr]
+    assert [multiplied(k) for k in range(3)] == [0.1, 0.05, 0.025]
+
+
 def test_torch_cosine_rises_after_t_max_unless_held() -> None:
     s = ct.CosineAnnealingLR(T_max=10, eta_min=0.0, base_lr=1.0)
     # The closed form eta_min + (base - eta_min)(1 + cos(pi t / T)) / 2, period 2T.
@@ -226,4 +268,16 @@ def test_base_lr_scales_the_multiplier() -> None:
         ch.get_scheduler("cosine", 10, 100, base_lr=0.1)(t),
         0.1 * ch.get_scheduler("cosine", 10, 100)(t),
         rtol=1e-15,
+    )
+
+
+def test_a_torch_plan_elsewhere_asks_for_its_base_rate() -> None:
+    """A plan called alone is the multiplier; an adapter other than torch's refuses it, since
+    it would silently run at a base rate of 1."""
+    from lrkit._adapt import rate_source
+
+    with pytest.raises(TypeError, match=r"StepLR\(\.\.\., base_lr=<that rate>\)"):
+        rate_source("schedule", ct.StepLR(30))
+    assert rate_source("schedule", ct.StepLR(30, base_lr=0.1)).schedule == ct.StepLR(
+        30, base_lr=0.1
     )

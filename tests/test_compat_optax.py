@@ -276,3 +276,36 @@ def test_compat_schedule_drives_optax_under_jit() -> None:
             _, state = update(jnp.ones(3), state, params)
         updates[label] = np.array(rates)
     assert_matches_peer(updates["lrkit"], updates["optax"], rtol=RTOL32, eps=EPS32, what="jit")
+
+
+GIANT = 10**12  # a step count beyond int32 (and float32's exact integers)
+
+GIANT_CASES: list[tuple[str, dict[str, Any]]] = [
+    ("cosine_decay_schedule", dict(init_value=0.1, decay_steps=GIANT, alpha=0.1)),
+    ("linear_schedule", dict(init_value=0.1, end_value=0.0, transition_steps=GIANT)),
+    ("polynomial_schedule", dict(init_value=0.1, end_value=0.0, power=2, transition_steps=GIANT)),
+    ("exponential_decay", dict(init_value=0.1, transition_steps=GIANT, decay_rate=0.5)),
+    (
+        "exponential_decay",
+        dict(init_value=0.1, transition_steps=10, decay_rate=0.5, transition_begin=GIANT),
+    ),
+    ("piecewise_constant_schedule", dict(init_value=0.1, boundaries_and_scales={GIANT: 0.5})),
+    (
+        "warmup_cosine_decay_schedule",
+        dict(init_value=0.0, peak_value=0.1, warmup_steps=10, decay_steps=GIANT),
+    ),
+    ("warmup_constant_schedule", dict(init_value=0.0, peak_value=0.1, warmup_steps=GIANT)),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), GIANT_CASES, ids=lambda x: str(x)[:40])
+def test_giant_step_counts_work_under_jit(name: str, kwargs: dict[str, Any]) -> None:
+    counts = jnp.array([0, 1, 5, 10, 2**20, 2**31 - 1], dtype=jnp.int32)
+    schedule = getattr(co, name)(**kwargs)
+    ours = np.asarray(jax.jit(jax.vmap(schedule))(counts))
+    try:
+        peer = np.asarray(jax.jit(jax.vmap(getattr(optax, name)(**kwargs)))(counts))
+    except OverflowError:
+        # optax itself overflows here under jit; lrkit's NumPy float64 values are the reference.
+        peer = schedule(np.asarray(counts, dtype=np.float64))
+    np.testing.assert_allclose(ours, peer, rtol=RTOL32, atol=4 * EPS32 * float(np.max(peer)))

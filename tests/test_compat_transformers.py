@@ -128,3 +128,45 @@ def test_transformers_schedulers_match_transformers(name: str) -> None:
         peer = peer_rates(name, lr, steps, args)
         ours = ch.get_scheduler(name, **args, base_lr=lr)(np.arange(steps))
         assert_matches_peer(ours, peer, rtol=RTOL64, eps=EPS64, what=f"{name}({args}, lr={lr}) {i}")
+
+
+def test_get_scheduler_with_the_optimizer_works_as_written() -> None:
+    """transformers' own call, ``get_scheduler(name, optimizer, ...)``, unchanged: two groups
+    with different rates, every type, compared with transformers step by step."""
+    pytest.importorskip("lrkit.torch")
+
+    def rates(make: Callable[[Any], Any], lrs: list[float], steps: int) -> np.ndarray:
+        groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs]
+        optimizer = torch.optim.SGD(groups, lr=lrs[0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # wsd warns when both lengths are given
+            scheduler = make(optimizer)
+        out = np.empty((steps, len(lrs)))
+        for k in range(steps):
+            out[k] = [g["lr"] for g in optimizer.param_groups]
+            optimizer.step()
+            scheduler.step()
+        return out
+
+    rng = random.Random("get_scheduler(name, optimizer)")
+    for name in sorted(TYPES):
+        for i in range(3):
+            lrs = [rng.choice([0.1, rng.uniform(1e-3, 1.0)]), rng.uniform(1e-4, 0.1)]
+            args, steps = TYPES[name](rng, lrs[0]), 1000
+            if name == "polynomial":  # lr_end must stay below every group's rate
+                args["scheduler_specific_kwargs"]["lr_end"] = min(lrs) * rng.uniform(0, 0.9)
+            peer = rates(
+                lambda o, a=args, n=name: transformers.get_scheduler(n, o, **a), lrs, steps
+            )
+            ours = rates(lambda o, a=args, n=name: ch.get_scheduler(n, o, **a), lrs, steps)
+            for j in range(len(lrs)):
+                what = f"get_scheduler({name!r}, optimizer, {args}) group {j} draw {i}"
+                assert_matches_peer(ours[:, j], peer[:, j], rtol=RTOL64, eps=EPS64, what=what)
+
+
+def test_get_scheduler_refuses_metric_driven_types_with_the_reason() -> None:
+    pytest.importorskip("lrkit.torch")
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    for name in ("reduce_lr_on_plateau", "greedy"):
+        with pytest.raises(ValueError, match="follows a metric"):
+            ch.get_scheduler(name, optimizer)

@@ -19,6 +19,7 @@ from typing import Any
 
 from lrkit._core import FunctionSchedule, Schedule, as_schedule, positional_arity
 from lrkit._ops import MATH, Array, Ops, is_real_number
+from lrkit.compat.torch import Plan
 from lrkit.compose import Product, Scale, Shift, Sum, stretched_time
 from lrkit.schedules import Linear
 
@@ -44,6 +45,12 @@ def rate_source(name: str, value: Any, *, allow_lr: bool = True) -> RateSource:
     """
     if isinstance(value, Schedule):
         return RateSource(value)
+    if isinstance(value, Plan):  # callable (the multiplier), but its rates need a base rate
+        raise TypeError(
+            f"Argument `{name}` is a PyTorch scheduler's plan, {value!r}, whose rates depend on "
+            f"the optimizer's initial rate: give {value.kind}(..., base_lr=<that rate>) or "
+            "plan.bind(<that rate>) (lrkit.torch.LRScheduler binds plans itself)."
+        )
     if is_real_number(value):
         return RateSource(as_schedule(value))
     if callable(value) and not isinstance(value, type):

@@ -24,6 +24,8 @@ from lrkit import _validate as v
 from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
 from lrkit._core import FunctionSchedule, Schedule, from_config
 from lrkit._ops import NumpyOps
+from lrkit.compat import _common as _compat
+from lrkit.compat.torch import bind_plans
 from lrkit.control import Plateau, horizon_problem, warn_horizon
 
 __all__ = ["LRScheduler", "ReduceOnPlateau", "find_lr"]
@@ -160,6 +162,11 @@ class LRScheduler(_TorchLRScheduler):
             )
         groups = optimizer.param_groups
         n = len(groups)
+        # lrkit.compat.torch plans (StepLR(...), OneCycleLR(...)) take each group's initial
+        # rate, as PyTorch's schedulers do, and bring their momentum schedules.
+        schedule, plan_momentum, relative = bind_plans(schedule, _initial_lrs(groups), relative)
+        if momentum is None:
+            momentum = plan_momentum
         self.lr_schedules: tuple[Schedule, ...] = _required_per_group("schedule", schedule, n)
         self.momentum_schedules = _optional_per_group("momentum", momentum, n)
         self.weight_decay_schedules = _optional_per_group("weight_decay", weight_decay, n)
@@ -495,6 +502,11 @@ def _optional_per_group(name: str, value: Any, n: int) -> tuple[Schedule | None,
             None if x is None else _one_schedule(f"{name}[{i}]", x) for i, x in enumerate(value)
         )
     return (_one_schedule(name, value),) * n
+
+
+def _initial_lrs(groups: Sequence[dict[str, Any]]) -> list[float]:
+    # What the torch base class will read (it sets `initial_lr` from `lr` when absent).
+    return [float(g["initial_lr"] if "initial_lr" in g else g["lr"]) for g in groups]
 
 
 def _check_length(name: str, value: Sequence[Any], n: int) -> None:
@@ -846,6 +858,11 @@ class ReduceOnPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
 
 def _keys(value: Any) -> Any:
     return f"a state with keys {sorted(value)}" if isinstance(value, dict) else type(value)
+
+
+# `lrkit.compat.transformers.get_scheduler(name, optimizer, ...)` builds this adapter (compat
+# sits below the adapters, so it finds it here instead of importing it).
+_compat.ADAPTERS["torch"] = LRScheduler
 
 
 from lrkit._find_torch import find_lr  # noqa: E402  (the range test, lrkit.find)

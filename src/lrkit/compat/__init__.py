@@ -2,10 +2,12 @@
 
 One module per peer, with the peer's own names, arguments and defaults, so migrating is a
 one-line change. Each constructor returns a plain lrkit schedule (a config, a text form, every
-framework), and none of these modules imports the peer:
+framework), except PyTorch's, which return a plan that ``lrkit.torch.LRScheduler`` binds to
+each parameter group's initial rate (``plan.bind(rate)`` is the schedule). None of these
+modules imports the peer:
 
-- :mod:`lrkit.compat.torch`: ``torch.optim.lr_scheduler`` classes (``StepLR``, ...,
-  ``OneCycleLR``, ``SequentialLR``), as multipliers of the base rate or absolute rates;
+- :mod:`lrkit.compat.torch`: every ``torch.optim.lr_scheduler`` class (``LambdaLR``, ...,
+  ``OneCycleLR``, ``ChainedScheduler``) and ``SWALR``, with their momentum;
 - :mod:`lrkit.compat.keras`: ``keras.optimizers.schedules`` classes;
 - :mod:`lrkit.compat.optax`: ``optax.schedules`` functions;
 - :mod:`lrkit.compat.transformers`: Hugging Face ``get_scheduler`` types.

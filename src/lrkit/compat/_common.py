@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lrkit import _validate as v
+
+#: Framework adapters that compat calls given a framework object build, filled by the
+#: adapter modules when they are imported (compat sits below them and never imports them):
+#: ``"torch"``: ``lrkit.torch.LRScheduler``.
+ADAPTERS: dict[str, Callable[..., Any]] = {}
 
 
 def count(name: str, value: Any) -> int:

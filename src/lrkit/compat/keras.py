@@ -202,6 +202,12 @@ def CosineDecayRestarts(  # noqa: N802
     t_mul = v.number("t_mul", t_mul)
     if t_mul < 1:
         raise ValueError(f"Argument `t_mul` must be >= 1. Received: t_mul={t_mul!r}")
+    if v.number("m_mul", m_mul) > 1:
+        raise ValueError(
+            "Argument `m_mul` must be <= 1: Keras accepts a larger one, but each restart's peak "
+            "then grows by m_mul without bound, which lrkit schedules never do (docs/compat.md)"
+            f". Received: m_mul={m_mul!r}"
+        )
     return CosineRestarts(
         lr0,
         c.positive("first_decay_steps", first_decay_steps),

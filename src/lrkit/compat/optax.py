@@ -9,6 +9,9 @@ Same names, arguments and defaults as optax, so migration is one line::
 itself usable as an optax schedule (``optax.sgd(learning_rate=schedule)``). optax computes in
 float32 unless ``jax_enable_x64`` is on.
 
+Step counts are kept as floats, so optax's giant counts (``decay_steps=10**12``) work under
+``jax.jit`` too, where a Python int beyond int32 overflows (exact up to 2**53).
+
 Where optax silently falls back (``transition_steps <= 0`` gives the constant ``init_value``),
 so does this module, since that is optax's documented result; negative ``transition_begin``
 (which optax treats as 0) is refused instead.
@@ -50,7 +53,7 @@ __all__ = [
 
 
 def _delayed(schedule: Schedule, transition_begin: int) -> Schedule:
-    begin = c.count("transition_begin", transition_begin)
+    begin = float(c.count("transition_begin", transition_begin))
     return Shift(schedule, begin) if begin else schedule
 
 
@@ -83,7 +86,7 @@ def polynomial_schedule(
         (0.1, 0.025, 0.0)
     """
     init, end = c.rate("init_value", init_value), c.rate("end_value", end_value)
-    steps = v.number("transition_steps", transition_steps)
+    steps = float(v.number("transition_steps", transition_steps))
     if steps <= 0:
         return Constant(init)
     return _delayed(
@@ -92,7 +95,7 @@ def polynomial_schedule(
 
 
 def linear_schedule(
-    init_value: float, end_value: float, transition_steps: int, transition_begin: int = 0
+    init_value: float, end_value: float, transition_steps: float, transition_begin: int = 0
 ) -> Schedule:
     r"""``optax.linear_schedule``: linear from ``init_value`` to ``end_value``, then held.
 
@@ -102,7 +105,7 @@ def linear_schedule(
         (0.0, 0.05, 0.1, 0.1)
     """
     init, end = c.rate("init_value", init_value), c.rate("end_value", end_value)
-    steps = v.number("transition_steps", transition_steps)
+    steps = float(v.number("transition_steps", transition_steps))
     if steps <= 0:
         return Constant(init)
     return _delayed(Linear(init, steps, end_lr=end), transition_begin)
@@ -142,7 +145,7 @@ def _knots(
     bounds: list[float] = []
     values = [init]
     for b, s in sorted(boundaries_and_scales.items()):
-        bounds.append(c.count(f"boundaries_and_scales key {b!r}", b))
+        bounds.append(float(c.count(f"boundaries_and_scales key {b!r}", b)))
         values.append(values[-1] * v.nonnegative(f"boundaries_and_scales[{b!r}]", s))
     return tuple(bounds), tuple(values)
 
@@ -170,7 +173,7 @@ def exponential_decay(
         (0.1, 0.05, 0.025)
     """
     init = c.rate("init_value", init_value)
-    steps = v.number("transition_steps", transition_steps)
+    steps = float(v.number("transition_steps", transition_steps))
     rate = c.rate("decay_rate", decay_rate)
     if steps <= 0 or rate == 0:
         return Constant(init)
@@ -196,7 +199,10 @@ def cosine_decay_schedule(
     init = c.rate("init_value", init_value)
     alpha = c.fraction("alpha", alpha)
     return Cosine(
-        init, c.positive("decay_steps", decay_steps), alpha * init, c.positive("exponent", exponent)
+        init,
+        float(c.positive("decay_steps", decay_steps)),
+        alpha * init,
+        c.positive("exponent", exponent),
     )
 
 
@@ -321,8 +327,8 @@ def warmup_cosine_decay_schedule(
         >>> s(0), s(10), round(s(60), 12), s(110)
         (0.0, 0.1, 0.05, 0.0)
     """
-    warmup = c.count("warmup_steps", warmup_steps)
-    decay = v.number("decay_steps", decay_steps)
+    warmup = float(c.count("warmup_steps", warmup_steps))
+    decay = float(v.number("decay_steps", decay_steps))
     if decay - warmup <= 0:
         raise ValueError(
             "Argument `decay_steps` must be > `warmup_steps` (it includes the warmup). "
@@ -334,7 +340,7 @@ def warmup_cosine_decay_schedule(
     return _after_warmup(init_value, peak, warmup, cosine)
 
 
-def _after_warmup(init_value: float, peak: float, warmup: int, schedule: Schedule) -> Schedule:
+def _after_warmup(init_value: float, peak: float, warmup: float, schedule: Schedule) -> Schedule:
     """optax's ``join_schedules([linear_schedule(init, peak, warmup), schedule], [warmup])``."""
     return join_schedules([linear_schedule(init_value, peak, warmup), schedule], [warmup])
 
@@ -361,7 +367,7 @@ def warmup_exponential_decay_schedule(
     decay = exponential_decay(
         peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value
     )
-    warmup = c.count("warmup_steps", warmup_steps)
+    warmup = float(c.count("warmup_steps", warmup_steps))
     return _after_warmup(init_value, c.rate("peak_value", peak_value), warmup, decay)
 
 

@@ -6,8 +6,8 @@ optimizer (and ``last_epoch``), and returns an lrkit schedule. transformers' sch
 gives the multiplier, ``base_lr=<the optimizer's lr>`` the absolute rates. Migration::
 
     sched = transformers.get_scheduler("cosine", opt, num_warmup_steps=100, num_training_steps=1000)
-    sched = lrkit.torch.LRScheduler(opt, ch.get_scheduler(
-        "cosine", num_warmup_steps=100, num_training_steps=1000), relative=True)
+    sched = lrkit.compat.transformers.get_scheduler(
+        "cosine", opt, num_warmup_steps=100, num_training_steps=1000)  # after import lrkit.torch
 
 Where transformers reads the optimizer's rate (``polynomial``'s ``lr_end``, ``min_lr``), give
 ``base_lr`` as that rate. ``schedule(k)`` is the multiplier (times ``base_lr``) transformers
@@ -401,19 +401,31 @@ _FUNCTIONS: dict[str, Any] = {
 
 def get_scheduler(
     name: str,
+    optimizer: Any = None,
     num_warmup_steps: int | None = None,
     num_training_steps: int | None = None,
     scheduler_specific_kwargs: Mapping[str, Any] | None = None,
     *,
     base_lr: float = 1.0,
-) -> Schedule:
-    """``transformers.get_scheduler`` for every type that is a function of the step.
+) -> Any:
+    """``transformers.get_scheduler``: the same call, for every type that is a function of the
+    step.
+
+    With a PyTorch ``optimizer`` (transformers' own call, unchanged) it returns an
+    :class:`lrkit.torch.LRScheduler` on it (``import lrkit.torch`` first, which provides it:
+    ``lrkit.compat`` never imports a framework). As in transformers, each group's rate is its
+    initial rate times the type's multiplier, and ``polynomial``'s ``lr_end`` and ``min_lr``
+    are read against ``optimizer.defaults["lr"]``.
+
+    Without an optimizer, ``get_scheduler(name, num_warmup_steps, num_training_steps,
+    scheduler_specific_kwargs)`` returns the multiplier as an lrkit schedule (times
+    ``base_lr``), for ``LRScheduler(..., relative=True)`` or another framework.
 
     Same dispatch as transformers: ``"constant"`` takes nothing, the others need
     ``num_warmup_steps``, and all but ``"constant_with_warmup"``, ``"inverse_sqrt"`` and
     ``"warmup_stable_decay"`` need ``num_training_steps``; ``scheduler_specific_kwargs`` go to
     the type's function. ``"reduce_lr_on_plateau"`` and ``"greedy"`` follow a metric, not the
-    step, and are refused.
+    step, and are refused (``lrkit.torch.ReduceOnPlateau`` is the plateau scheduler).
 
     Examples:
         >>> s = lrkit.compat.transformers.get_scheduler(
@@ -421,6 +433,44 @@ def get_scheduler(
         >>> s(0), s(10), round(s(60), 12)
         (0.0, 0.1, 0.05)
     """
+    if optimizer is not None and not hasattr(optimizer, "param_groups"):
+        # The form without an optimizer, given positionally: (name, warmup, training, kwargs).
+        optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs = (
+            None,
+            optimizer,
+            num_warmup_steps,
+            num_training_steps,  # type: ignore[assignment]
+        )
+    if optimizer is None:
+        return _schedule(
+            name, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, base_lr
+        )
+    adapter = c.ADAPTERS.get("torch")
+    if adapter is None:
+        raise TypeError(
+            "get_scheduler(name, optimizer, ...) builds an lrkit.torch.LRScheduler: "
+            "`import lrkit.torch` first (lrkit.compat imports no framework). "
+            f"Received: optimizer of type {type(optimizer).__name__}"
+        )
+    kwargs = dict(scheduler_specific_kwargs or {})
+    kind = str(getattr(name, "value", name))
+    if kind == "polynomial" or kwargs.get("min_lr") is not None:
+        # transformers reads these absolute rates against the optimizer's default rate.
+        rate = float(optimizer.defaults["lr"])
+        absolute = _schedule(name, num_warmup_steps, num_training_steps, kwargs, rate)
+        multiplier = absolute * (1.0 / c.positive("optimizer.defaults['lr']", rate))
+    else:
+        multiplier = _schedule(name, num_warmup_steps, num_training_steps, kwargs, 1.0)
+    return adapter(optimizer, multiplier, relative=True)
+
+
+def _schedule(
+    name: str,
+    num_warmup_steps: int | None,
+    num_training_steps: int | None,
+    scheduler_specific_kwargs: Mapping[str, Any] | None,
+    base_lr: float,
+) -> Schedule:
     kind = str(getattr(name, "value", name))
     c.choice("name", kind, _NAMES)
     if kind in ("reduce_lr_on_plateau", "greedy"):
