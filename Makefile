@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml constraints-test.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP_INSTALL) -U pip
 	$(PIP_INSTALL) -e ".[all,dev]"
+	@# fastai (whose range-test rules the tests compare with) requires torchvision, but the only
+	@# torchvision wheel here does not match the pinned CPU torch (importing it fails); the
+	@# rules need none of it, and a broken torchvision would break whatever probes for it.
+	$(PY) -m pip uninstall -y -q torchvision
 	rm -f $(VENV)/.installed-*; touch $(STAMP) $(DEMO_STAMP)
 
 # The demo's install skips byte-compiling TensorFlow's many modules (half the install time):

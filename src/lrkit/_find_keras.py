@@ -80,12 +80,18 @@ def find_lr(
 
     Args:
         model: a compiled ``keras.Model``.
-        x, y: the training data (see above).
+        x: the training data (see above).
+        y: as ``x``.
         batch_size: samples per batch when ``x`` is an array.
-        start_lr, end_lr, num_steps, mode, beta, diverge_threshold: the sweep, the smoothing
-            and the stop rule (:func:`lrkit.find.check_settings`).
+        start_lr: the sweep, the smoothing and the stop rule (:func:`lrkit.find.check_settings`).
+        end_lr: as ``start_lr``.
+        num_steps: as ``start_lr``.
+        mode: as ``start_lr``.
+        beta: as ``start_lr``.
+        diverge_threshold: as ``start_lr``.
         validation_data: optional ``(x_val, y_val)``; its loss is what is recorded.
-        shuffle, seed: the order of the array batches.
+        shuffle: the order of the array batches.
+        seed: as ``shuffle``.
         verbose: a ``keras.utils.Progbar`` (rate and smoothed loss) on a terminal
             (``"auto"``), always (``True``) or never (``False``).
 

@@ -58,8 +58,13 @@ def find_lr(
         optimizer: a ``torch.optim.Optimizer`` over (some of) ``model``'s parameters.
         loss_fn: ``loss_fn(outputs, targets)``, a scalar tensor (``torch.nn.CrossEntropyLoss()``).
         loader: an iterable of ``(inputs, targets)`` batches (a ``DataLoader``).
-        start_lr, end_lr, num_steps, mode, beta, diverge_threshold, accumulation_steps: the
-            sweep, the smoothing and the stop rule (:func:`lrkit.find.check_settings`).
+        start_lr: the sweep, the smoothing and the stop rule (:func:`lrkit.find.check_settings`).
+        end_lr: as ``start_lr``.
+        num_steps: as ``start_lr``.
+        mode: as ``start_lr``.
+        beta: as ``start_lr``.
+        diverge_threshold: as ``start_lr``.
+        accumulation_steps: as ``start_lr``.
         val_loader: optional validation batches; their mean loss is what is recorded.
         verbose: a tqdm bar (rate and smoothed loss) on a terminal (``"auto"``), always
             (``True``) or never (``False``).

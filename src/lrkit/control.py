@@ -303,8 +303,9 @@ def horizon_problem(
         steps_per_epoch: optimizer updates per epoch, when known.
         total_steps: optimizer updates of the whole run, when known.
         epochs: epochs of the run, when known.
-        to_epochs, to_steps: how to read the schedule in epochs / in steps with this
-            adapter (``{spe}`` is replaced by the updates per epoch).
+        to_epochs: how to read the schedule in epochs with this adapter (``{spe}`` is
+            replaced by the updates per epoch).
+        to_steps: how to read it in steps, likewise.
 
     The two lengths are compared in updates when both convert to updates, else in epochs.
     The schedule "wastes updates" if it ends before ``TOO_SHORT`` (half) of training, and
