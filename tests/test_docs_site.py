@@ -18,7 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted([*(ROOT / "docs").glob("*.md"), ROOT / "README.md"])
 
 #: Names that stand for the reader's own objects in illustrative (not run) blocks.
-READER_OBJECTS = {"model", "x", "y", "optimizer", "train_dataset"}
+READER_OBJECTS = {
+    "model", "x", "y", "optimizer", "train_dataset",
+    # the range test's and a training loop's inputs, and the lengths of the reader's run
+    "loss_fn", "loss", "loader", "batches", "params", "x_train", "y_train",
+    "epochs", "steps", "total_steps",
+}  # fmt: skip
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 

@@ -739,7 +739,9 @@ def _one_update_per_batch(model: Any) -> bool:
     ``LossScaleOptimizer`` skips those whose gradients are not finite)."""
     own_step = getattr(type(model).train_step, "__module__", "").startswith("keras.")
     skips = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
-    return own_step and not skips and bool(model.trainable_weights)
+    # with gradient accumulation a batch is a micro-batch: k of them make one update
+    accumulates = (getattr(model.optimizer, "gradient_accumulation_steps", None) or 1) > 1
+    return own_step and not skips and not accumulates and bool(model.trainable_weights)
 
 
 #: Keras' own callbacks that set the learning rate.

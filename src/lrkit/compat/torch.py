@@ -42,7 +42,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from lrkit import _validate as v
 from lrkit._core import FunctionSchedule, Schedule
@@ -724,9 +724,7 @@ def CyclicLR(  # noqa: N802
     if step_size_down is not None:
         arguments["step_size_down"] = down
     arguments.update(mode=mode, gamma=gamma, cycle_momentum=momentum is not None)
-    plan = _plan("CyclicLR", arguments, lambda b: rate, None, momentum=momentum)
-    assert isinstance(plan, Plan)
-    return plan
+    return cast(Plan, _plan("CyclicLR", arguments, lambda b: rate, None, momentum=momentum))
 
 
 def _one_cycle_phases(
@@ -882,9 +880,7 @@ def OneCycleLR(  # noqa: N802
     )
     if cycle_momentum:
         arguments.update(base_momentum=base_momentum, max_momentum=max_momentum)
-    plan = _plan("OneCycleLR", arguments, lambda b: rate, None, momentum=momentum)
-    assert isinstance(plan, Plan)
-    return plan
+    return cast(Plan, _plan("OneCycleLR", arguments, lambda b: rate, None, momentum=momentum))
 
 
 def OneCycleMomentum(  # noqa: N802
@@ -932,8 +928,10 @@ def OneCycleMomentum(  # noqa: N802
         final_div_factor,
         three_phase,
     )
-    assert isinstance(plan, Plan) and plan.momentum is not None
-    return plan.momentum
+    momentum = cast(Plan, plan).momentum
+    if momentum is None:  # pragma: no cover - built with cycle_momentum=True above
+        raise ValueError("OneCycleMomentum needs cycle_momentum")
+    return momentum
 
 
 # -- schedulers of schedulers --------------------------------------------------------------
