@@ -435,7 +435,10 @@ def write(results: dict[str, Any], args: argparse.Namespace) -> None:
         rows = [comparison(results, a, b, x) for x in budgets]
         ds = [mean(results, a, x) - mean(results, b, x) for x in budgets]
         real = [agree for _, agree in rows]
-        if a == "linear_to_zero":
+        if b.endswith("no warmup"):
+            ok = all(d < 0 and r for d, r in zip(ds, real, strict=True))
+            v = "warmup helps at every budget" if ok else "no consistent benefit"
+        elif a == "linear_to_zero":
             ok = all(d < 0 and r for d, r in zip(ds, real, strict=True))
             some = any(d < 0 and r for d, r in zip(ds, real, strict=True))
             v = "reproduced" if ok else ("partly (some budgets)" if some else "not reproduced")
@@ -449,8 +452,7 @@ def write(results: dict[str, Any], args: argparse.Namespace) -> None:
             ok = all(d <= 0 or not r for d, r in zip(ds, real, strict=True))
             v = "reproduced (no worse)" if ok else "not reproduced (the best schedule is better)"
         else:
-            ok = all(d < 0 and r for d, r in zip(ds, real, strict=True))
-            v = "warmup helps at every budget" if ok else "no consistent benefit"
+            raise AssertionError(a)
         verdicts.append((claim, v))
         lines.append(
             f"| {label(a)} vs {label(b)} | "
@@ -530,8 +532,17 @@ def write(results: dict[str, Any], args: argparse.Namespace) -> None:
         "",
         f"![Validation loss against updates]({args.name}.png)",
         "",
+        "**Caveat on the peaks.** Every peak was chosen on seed 0 at the smallest budget. "
+        "0.003 won for the decaying schedules by a few hundredths, but it is at the edge of "
+        "stability (0.006 is far worse): on seed 1 every schedule at 0.003 trains much worse "
+        "(hence their wide [min, max]), while the constant rate's 0.0015 is stable on both "
+        "seeds. The claims compare schedules at the same peak, paired by seed; the "
+        "comparisons with the constant rate mix two peaks, and the constant rate's win over "
+        "the decaying schedules is this tuning's artefact as much as a property of schedules.",
+        "",
         f"Caveats: a {results['parameters'] / 1e6:.2f}M-parameter model (below the issue's "
-        "1-5M, to fit 30 minutes on 2 shared cores) trained on at most "
+        "1-5M, sized for 30 minutes on 2 idle cores; it took the wall time above on the shared "
+        "ones) trained on at most "
         f"{largest * cfg['batch'] * cfg['context'] / 1e6:.2f}M bytes, far shorter than the "
         "papers' runs; peaks tuned once at the smallest budget; two seeds. `--device cuda` "
         "runs the 3.2M-parameter configuration at 1k/2k/4k updates (not run here: no GPU).",
