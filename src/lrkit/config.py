@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lrkit._core import Schedule, from_config
+from lrkit._core import ConfigError, Schedule, _short, from_config
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 # json and pathlib are imported where used: `import lrkit` stays at NumPy's cost.
 
-__all__ = ["dumps", "from_config", "load", "loads", "save"]
+__all__ = ["ConfigError", "dumps", "from_config", "load", "loads", "save"]
 
 
 def dumps(schedule: Schedule, format: str = "json") -> str:
@@ -31,16 +31,36 @@ def dumps(schedule: Schedule, format: str = "json") -> str:
 
 
 def loads(text: str, format: str = "json") -> Schedule:
-    """A schedule from JSON or YAML text (YAML is read with ``safe_load``: data only)."""
+    """A schedule from JSON or YAML text (YAML is read with ``safe_load``: data only).
+
+    Raises :class:`~lrkit.ConfigError` (a ``ValueError``) for text that is not JSON or YAML,
+    too deep, or not a schedule's config, or ``TypeError``; nothing else (see
+    :func:`~lrkit.from_config` for the limits on size and depth)."""
     import json
 
-    if format == "json":
-        data: Any = json.loads(text)
-    elif format == "yaml":
-        data = _yaml().safe_load(text)
-    else:
+    if format not in ("json", "yaml"):
         raise ValueError(f"Argument `format` must be 'json' or 'yaml'. Received: format={format!r}")
+    if not isinstance(text, str | bytes):
+        raise TypeError(
+            f"Argument `text` must be a str. Received: text of type {type(text).__name__}"
+        )
+    yaml = _yaml() if format == "yaml" else None
+    errors: tuple[type[BaseException], ...] = (ValueError, RecursionError, ArithmeticError)
+    if yaml is not None:
+        errors = (*errors, yaml.YAMLError)
+    try:
+        data: Any = json.loads(text) if yaml is None else yaml.safe_load(text)
+    except errors as e:
+        # Parsers raise their own classes (and RecursionError on deep nesting): one type here.
+        raise ConfigError(f"The text is not valid {format.upper()}: {_first_line(e)}") from None
     return from_config(data)
+
+
+def _first_line(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    lines = str(error).strip().splitlines()
+    return _short(lines[0], 300)[1:-1] if lines else type(error).__name__
 
 
 def _format_of(path: Path) -> str:

@@ -42,7 +42,7 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2 has no keras.ops
 
 from lrkit import _validate as v
 from lrkit._adapt import Clock, rate_source
-from lrkit._core import Config, Schedule, from_config
+from lrkit._core import Config, ConfigError, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
 
 __all__ = [
@@ -136,6 +136,16 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
 
     @classmethod
     def from_config(cls, config: Config) -> KerasSchedule:
+        # A saved model is input like any config: refused with ConfigError, never KeyError.
+        if not isinstance(config, dict) or not set(config) <= {"schedule", "steps_per_epoch"}:
+            raise ConfigError(
+                "A KerasSchedule config is a dict with the keys `schedule` and "
+                f"`steps_per_epoch`. Received: {v.short(config)}"
+            )
+        if "schedule" not in config:
+            raise ConfigError(
+                f"A KerasSchedule config needs a `schedule` key. Received: {v.short(config)}"
+            )
         return cls(from_config(config["schedule"]), config.get("steps_per_epoch"))
 
     def __eq__(self, other: object) -> bool:
