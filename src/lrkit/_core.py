@@ -6,6 +6,7 @@ pickling and ``to_config()`` come from the fields alone; no schedule keeps a cou
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import math
@@ -117,11 +118,15 @@ class Schedule:
             return self._scalar(t)
         ops, x = namespace(t)
         if not isinstance(ops, NumpyOps):
-            return ops.result(self._f(ops.maximum(x, 0.0), ops))
+            return ops.result(self._formula._f(ops.maximum(x, 0.0), ops))
         with np.errstate(all="ignore"):  # no warnings from branches that are not taken
             if ops.scalar:
-                return ops.result(self._f(ops.maximum(x, 0.0), ops))
-            out = self._f(ops.maximum(x, 0.0), ops) if x.size <= _CHUNK else self._chunked(x, ops)
+                return ops.result(self._formula._f(ops.maximum(x, 0.0), ops))
+            out = (
+                self._formula._f(ops.maximum(x, 0.0), ops)
+                if x.size <= _CHUNK
+                else self._chunked(x, ops)
+            )
             return ops.result(_nan_where_nan(x, out))
 
     def _scalar(self, number: Any) -> float:
@@ -132,12 +137,12 @@ class Schedule:
         if not math.isfinite(t):
             raise ValueError(f"A schedule takes a finite time `t`. Received: t={_short(number)}")
         try:
-            return float(self._f(t if t > 0.0 else 0.0, MATH))
+            return float(self._formula._f(t if t > 0.0 else 0.0, MATH))
         except (ArithmeticError, ValueError):
             # An untaken branch overflowed or divided by zero in Python floats: redo it with
             # NumPy scalars, which give inf/nan there instead of raising.
             with np.errstate(all="ignore"):
-                return float(self._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
+                return float(self._formula._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
 
     def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
         """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in
@@ -147,12 +152,13 @@ class Schedule:
         """
         out = np.empty(x.shape, dtype=x.dtype)
         src, dst = x.reshape(-1), out.reshape(-1)
+        formula = self._formula
 
         def work(lo: int, hi: int) -> None:
             with np.errstate(all="ignore"):  # errstate is per thread
                 for i in range(lo, hi, _CHUNK):
                     j = min(i + _CHUNK, hi)
-                    dst[i:j] = self._f(np.maximum(src[i:j], 0.0), ops)
+                    dst[i:j] = formula._f(np.maximum(src[i:j], 0.0), ops)
 
         n = src.size
         workers = _threads_for(n) if self._thread_safe else 1
@@ -201,7 +207,30 @@ class Schedule:
 
     def evaluate(self, t: Array, ops: Ops) -> Array:
         """Evaluate on ``t`` (already float, ``>= 0``) with an explicit namespace (adapters)."""
-        return self._f(t, ops)
+        return self._formula._f(t, ops)
+
+    @cached_property
+    def _formula(self) -> Schedule:
+        """This schedule as its formulas compute it: every time and length a float.
+
+        Arguments keep the type they were given (``cosine(0.1, 100)`` prints and saves 100),
+        but a Python int inside a formula is an integer constant to an array library: JAX
+        without x64 cannot take one of 2**31 or more, and ``rampup + sustain`` can pass that
+        from two smaller ones. So formulas run on this twin, whose times and lengths (and
+        those of every schedule inside) are floats; it is equal to ``self`` and built once."""
+        changes = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            p = declared(f)
+            new = _formula_value(value, p.role if p is not None else "")
+            if new is not value:
+                changes[f.name] = new
+        if not changes:
+            return self
+        twin = copy.copy(self)  # the fields only (see __getstate__), no check to rerun
+        for name, value in changes.items():
+            object.__setattr__(twin, name, value)
+        return twin
 
     def _f(self, t: Array, ops: Ops) -> Array:
         """The formula, branch-free, on float time ``t >= 0``."""
@@ -278,6 +307,18 @@ class Schedule:
 
     def __rshift__(self, other: Schedule) -> Schedule:
         return REGISTRY["join"].sequence(self, other)  # type: ignore[attr-defined, no-any-return]
+
+
+def _formula_value(value: Any, role: str) -> Any:
+    """``value`` as a formula uses it: a schedule's formula twin, whole times as floats."""
+    if isinstance(value, Schedule):
+        return value._formula
+    if isinstance(value, tuple):
+        items = tuple(_formula_value(v, role) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if role in ("length", "time") and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -6,12 +6,24 @@ composites. ``from_config(s.to_config()) == s`` for every schedule in the catalo
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
-from lrkit._core import ConfigError, Schedule, _short, from_config
+from lrkit._core import (
+    MAX_CONFIG_DEPTH,
+    MAX_CONFIG_SIZE,
+    ConfigError,
+    Schedule,
+    _short,
+    from_config,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+#: Longest config text :func:`loads` reads, in characters (a realistic one is under
+#: 10,000; PyYAML reads about 200,000 a second).
+MAX_CONFIG_TEXT = 100_000
 
 # json and pathlib are imported where used: `import lrkit` stays at NumPy's cost.
 
@@ -44,12 +56,20 @@ def loads(text: str, format: str = "json") -> Schedule:
         raise TypeError(
             f"Argument `text` must be a str. Received: text of type {type(text).__name__}"
         )
+    if len(text) > MAX_CONFIG_TEXT:
+        raise ConfigError(
+            f"A config text may be {MAX_CONFIG_TEXT} characters long at most. "
+            f"Received: {len(text)} characters"
+        )
     yaml = _yaml() if format == "yaml" else None
     errors: tuple[type[BaseException], ...] = (ValueError, RecursionError, ArithmeticError)
     if yaml is not None:
         errors = (*errors, yaml.YAMLError)
+        _check_flow_depth(text)
     try:
-        data: Any = json.loads(text) if yaml is None else yaml.safe_load(text)
+        data: Any = json.loads(text) if yaml is None else yaml.load(text, Loader=_loader(yaml))
+    except ConfigError:
+        raise
     except errors as e:
         # Parsers raise their own classes (and RecursionError on deep nesting): one type here.
         raise ConfigError(f"The text is not valid {format.upper()}: {_first_line(e)}") from None
@@ -81,6 +101,56 @@ def load(path: str | Path) -> Schedule:
 
     p = Path(path)
     return loads(p.read_text(encoding="utf-8"), _format_of(p))
+
+
+def _check_flow_depth(text: str | bytes) -> None:
+    """Refuse YAML whose brackets nest deeper than a config may, before PyYAML reads it: its
+    scanner looks ahead through nested flow collections in time quadratic in their depth.
+    (Brackets inside quoted strings count too; a real config has no deep run of them.)"""
+    import numpy as np
+
+    raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
+    codes = np.frombuffer(raw, dtype=np.uint8)
+    steps = np.isin(codes, _OPENING).astype(np.int8) - np.isin(codes, _CLOSING).astype(np.int8)
+    if steps.size and int(np.cumsum(steps, dtype=np.int64).max()) > MAX_CONFIG_DEPTH:
+        raise ConfigError(
+            f"The text is not valid YAML for a config: its brackets nest more than "
+            f"{MAX_CONFIG_DEPTH} levels deep"
+        )
+
+
+_OPENING, _CLOSING = list(b"[{"), list(b"]}")
+
+
+@functools.cache
+def _loader(yaml: Any) -> Any:
+    """PyYAML's ``SafeLoader`` (data only), refusing more nesting or more values than a
+    config may have while it composes (before its recursion gets deep, or a long text is
+    all read)."""
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc, name-defined]
+        depth = 0
+        nodes = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            self.nodes += 1
+            try:
+                if self.depth > MAX_CONFIG_DEPTH:
+                    raise ConfigError(
+                        f"The text is not valid YAML for a config: it nests more than "
+                        f"{MAX_CONFIG_DEPTH} levels deep"
+                    )
+                if self.nodes > MAX_CONFIG_SIZE:
+                    raise ConfigError(
+                        f"A config may hold {MAX_CONFIG_SIZE} values at most. "
+                        "Received: a YAML text with more"
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return Loader
 
 
 def _yaml() -> Any:
