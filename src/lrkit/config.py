@@ -56,6 +56,7 @@ def loads(text: str, format: str = "json") -> Schedule:
         raise TypeError(
             f"Argument `text` must be a str. Received: text of type {type(text).__name__}"
         )
+    _check_flow_depth(text[:MAX_CONFIG_TEXT])
     if len(text) > MAX_CONFIG_TEXT:
         raise ConfigError(
             f"A config text may be {MAX_CONFIG_TEXT} characters long at most. "
@@ -65,7 +66,6 @@ def loads(text: str, format: str = "json") -> Schedule:
     errors: tuple[type[BaseException], ...] = (ValueError, RecursionError, ArithmeticError)
     if yaml is not None:
         errors = (*errors, yaml.YAMLError)
-        _check_flow_depth(text)
     try:
         data: Any = json.loads(text) if yaml is None else yaml.load(text, Loader=_loader(yaml))
     except ConfigError:
@@ -104,9 +104,10 @@ def load(path: str | Path) -> Schedule:
 
 
 def _check_flow_depth(text: str | bytes) -> None:
-    """Refuse YAML whose brackets nest deeper than a config may, before PyYAML reads it: its
-    scanner looks ahead through nested flow collections in time quadratic in their depth.
-    (Brackets inside quoted strings count too; a real config has no deep run of them.)"""
+    """Refuse text whose brackets nest deeper than a config may, before a parser reads it:
+    PyYAML's scanner looks ahead through nested flow collections in time quadratic in their
+    depth, and JSON's recurses. (Brackets inside quoted strings count too; a real config has
+    no deep run of them.)"""
     import numpy as np
 
     raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
@@ -114,8 +115,8 @@ def _check_flow_depth(text: str | bytes) -> None:
     steps = np.isin(codes, _OPENING).astype(np.int8) - np.isin(codes, _CLOSING).astype(np.int8)
     if steps.size and int(np.cumsum(steps, dtype=np.int64).max()) > MAX_CONFIG_DEPTH:
         raise ConfigError(
-            f"The text is not valid YAML for a config: its brackets nest more than "
-            f"{MAX_CONFIG_DEPTH} levels deep"
+            f"The text is nested too deeply for a config: its brackets nest more than "
+            f"{MAX_CONFIG_DEPTH} levels"
         )
 
 
@@ -138,8 +139,8 @@ def _loader(yaml: Any) -> Any:
             try:
                 if self.depth > MAX_CONFIG_DEPTH:
                     raise ConfigError(
-                        f"The text is not valid YAML for a config: it nests more than "
-                        f"{MAX_CONFIG_DEPTH} levels deep"
+                        f"The text is nested too deeply for a config: more than "
+                        f"{MAX_CONFIG_DEPTH} levels"
                     )
                 if self.nodes > MAX_CONFIG_SIZE:
                     raise ConfigError(
