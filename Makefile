@@ -1,11 +1,12 @@
-# `make test`: create .venv, install lrkit with every extra, lint, type-check, run all tests.
+# `make test`: create .venv, install lrkit with every extra (and Chromium where it can), lint,
+# type-check, build the docs strictly, run all tests (the browser check reads that build).
 # `make demo`: create .venv, install lrkit, run the main job (`lrkit demo`).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints-test.txt | cksum | cut -d' ' -f1)
 PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check -c constraints-test.txt
 
-.PHONY: install test lint demo data clean
+.PHONY: install test lint browser demo data clean
 
 $(STAMP): pyproject.toml constraints-test.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,12 +22,35 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy src
 
 # The gate is deterministic: Hypothesis draws the same examples on every run (tests/conftest.py).
+# Any warning fails the docs build (strict, and not --quiet, which would hide the warnings).
+# The tests that start training processes (kill/resume, distributed: `-m processes`) mostly wait
+# on their children, so they run in a second pytest beside the main one; its report is printed
+# after the main one's, and either failing fails `make test`.
 test: export HYPOTHESIS_PROFILE = ci
-test: lint
-	$(VENV)/bin/pytest
+test: lint browser
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+	@log=$$(mktemp); \
+	$(VENV)/bin/pytest -m processes >$$log 2>&1 & others=$$!; \
+	LRKIT_SITE_DIR=site $(VENV)/bin/pytest -m "not processes"; main=$$?; \
+	wait $$others; processes=$$?; \
+	echo "== pytest -m processes (ran beside the main run) =="; cat $$log; rm -f $$log; \
+	echo "pytest -m 'not processes': exit $$main; pytest -m processes: exit $$processes"; \
+	test $$main -eq 0 && test $$processes -eq 0
 	KERAS_BACKEND=jax $(VENV)/bin/pytest tests/test_keras_backends.py
 	KERAS_BACKEND=torch $(VENV)/bin/pytest tests/test_keras_backends.py
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+
+# Debian's headless Chromium for tests/test_browser.py, installed when running as root on
+# Debian/Ubuntu; elsewhere that test skips and says why.
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) || \
+	    echo "note: chromium could not be installed; the browser check will skip"; \
+	  else \
+	    echo "note: no chromium (needs root and apt-get to install); the browser check will skip"; \
+	  fi; \
+	fi
 
 # Real Fashion-MNIST for the demo and the tests, from Debian's package (offline, MIT licence),
 # when running as root on Debian/Ubuntu; otherwise lrkit falls back to scikit-learn's digits.
@@ -42,4 +66,4 @@ demo: $(STAMP) data
 	$(VENV)/bin/lrkit demo
 
 clean:
-	rm -rf $(VENV) site lrkit-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) site lrkit-demo tests/artifacts .pytest_cache .mypy_cache .ruff_cache

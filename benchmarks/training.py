@@ -5,9 +5,11 @@ momentum 0.9, batch 128, Keras on TensorFlow, the rate set before every update t
 ``schedule(step / steps_per_epoch)`` (``--update epoch``: at each epoch's start to
 ``schedule(epoch)``, the demo's default). The schedules are the demo's recipes: the seed's five
 (their shapes, scaled to the peak and the budget, see :func:`lrkit.demo.recipe`), cosine decay
-and PyTorch's/optax's 1cycle.
+and PyTorch's/optax's 1cycle; and two the benchmark adds (:func:`recipe`): a linear warmup over
+5% of the budget then linear decay to zero (``linear_to_zero``), and warmup-stable-decay with
+the same warmup and a 1-sqrt cooldown over the last 20% (``wsd``).
 
-For every schedule and every budget (3, 5, 8 and 15 epochs; the schedule's length equals the
+For every schedule and every budget (3, 4, 5, 8 and 15 epochs; the schedule's length equals the
 budget):
 
 1. **Sweep** (tuning, on the training set only): train on 50,000 training images and measure
@@ -23,7 +25,7 @@ the mean reaches 88.5% and 89%, and the target check: lrkit's best recipe reache
 budget at most a third of the constant rate's (or the constant rate never reaches it within 15
 epochs).
 
-    python benchmarks/training.py [--budgets 3 5 8 15] [--seeds 0 1] [--peaks ...]
+    python benchmarks/training.py [--budgets 3 4 5 8 15] [--seeds 0 1] [--peaks ...]
         [--update step|epoch] [--log /tmp/lrkit-training.jsonl] [--out benchmarks/results]
         [--name training]
 
@@ -53,14 +55,14 @@ THRESHOLDS = (0.885, 0.89)
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--budgets", type=int, nargs="+", default=[3, 5, 8, 15])
+    parser.add_argument("--budgets", type=int, nargs="+", default=[3, 4, 5, 8, 15])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--peaks", type=float, nargs="+", default=[0.025, 0.05, 0.1, 0.2])
     parser.add_argument("--extend", type=int, default=2, help="extra peaks per edge, at most")
     parser.add_argument("--sweep-seed", type=int, default=100)
     parser.add_argument("--validation", type=int, default=10_000, help="validation split size")
     parser.add_argument("--schedules", nargs="+", help="recipe names (default: all)")
-    parser.add_argument("--data", help="Fashion-MNIST directory (default: lrkit.data's search)")
+    parser.add_argument("--data", help="Fashion-MNIST directory (default: lrkit.demo.data.load)")
     parser.add_argument("--train-limit", type=int, help="train on the first N images (checks)")
     parser.add_argument(
         "--update",
@@ -82,8 +84,31 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402, F401  (its version, and TensorFlow's, go into the report)
 
+import lrkit  # noqa: E402
 from lrkit import demo  # noqa: E402
-from lrkit.data import Dataset, describe, load  # noqa: E402
+from lrkit.demo.data import Dataset, describe, load  # noqa: E402
+
+#: The schedules the benchmark compares besides the demo's recipes.
+EXTRA_RECIPES = ("linear_to_zero", "wsd")
+WARMUP = 0.05  # of the budget, for EXTRA_RECIPES
+COOLDOWN = 0.2  # of the budget, for wsd
+
+
+def recipe(name: str, budget: float, peak: float) -> lrkit.Schedule:
+    """The demo's recipe ``name``, or one of :data:`EXTRA_RECIPES` (time in epochs)."""
+    w = WARMUP * budget
+    if name == "linear_to_zero":
+        return lrkit.warmup(lrkit.linear_to_zero(start_lr=peak, decay_steps=budget - w), steps=w)
+    if name == "wsd":
+        return lrkit.warmup_stable_decay(
+            peak_lr=peak,
+            warmup_steps=w,
+            stable_steps=(1 - COOLDOWN) * budget - w,
+            decay_steps=COOLDOWN * budget,
+            decay_shape="1-sqrt",
+        )
+    return demo.recipe(name, budget, peak)
+
 
 UPDATE_TEXT = {
     "step": "before every update to `schedule(step / steps_per_epoch)` (`lrkit.keras.schedule`)",
@@ -130,7 +155,7 @@ class Log:
             return self.runs[key]
         if ARGS.report_only:
             raise SystemExit(f"--report-only: {key} is not in {self.path}")
-        schedule = demo.recipe(key.schedule, key.budget, key.peak)
+        schedule = recipe(key.schedule, key.budget, key.peak)
         label = f"{key.phase} {key.schedule} @{key.budget} peak={key.peak:g} seed={key.seed}"
         result = demo.train(
             data,
@@ -204,7 +229,7 @@ def main() -> int:
         n = ARGS.train_limit
         data = dataclasses.replace(data, x_train=data.x_train[:n], y_train=data.y_train[:n])
     validation = split(data, min(ARGS.validation, len(data.x_train) // 5), ARGS.sweep_seed)
-    names = ARGS.schedules or list(demo.RECIPES)
+    names = ARGS.schedules or [*demo.RECIPES, *EXTRA_RECIPES]
     log = Log(ARGS.log)
     print(describe(data), flush=True)
 
@@ -362,7 +387,7 @@ def write(
     sample = 8 if 8 in budgets else budgets[-1]
     for name in names:
         peak = results[name]["peaks"][sample]
-        lines.append(f"| {name} | `{demo.recipe(name, sample, peak).spec()}` |")
+        lines.append(f"| {name} | `{recipe(name, sample, peak).spec()}` |")
     lines += [
         "",
         "## Peak sweep: final validation accuracy (%) per peak; the chosen peak in bold",

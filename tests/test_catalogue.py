@@ -164,6 +164,20 @@ def ref_restarts(t: float) -> float:  # a linear ramp repeated with longer, lowe
     return 0.8**i * lerp(0.1, 0.0, (t - start) / T)
 
 
+def ref_cooldown(t: float) -> float:  # decay anytime: a warmed-up constant, 1-sqrt from 60
+    if t < 10:
+        return 0.1 * t / 10
+    if t < 60:
+        return 0.1
+    return 0.001 + (0.1 - 0.001) * (1 - math.sqrt(min(t - 60, 40) / 40))
+
+
+def ref_cooldown_cosine(t: float) -> float:  # from a step decay's value at 45 (0.1 * 0.5)
+    if t < 45:
+        return 0.1 * 0.5 ** (t // 30)
+    return end_to(0.05, 0.0, min(t - 45, 30) / 30)
+
+
 CASES: list[tuple[lrkit.Schedule, Callable[[float], float]]] = [
     (lrkit.step(0.1, 30, gamma=0.5), ref_step),
     (lrkit.multistep(0.1, [30, 80, 81]), ref_multistep),
@@ -197,6 +211,11 @@ CASES: list[tuple[lrkit.Schedule, Callable[[float], float]]] = [
         ref_warmup_exponential,
     ),
     (lrkit.warmup(lrkit.constant(0.05), 8, "cosine"), ref_warmup_cosine_shape),
+    (
+        lrkit.cooldown(lrkit.warmup(lrkit.constant(0.1), 10), 60, 40, end_lr=0.001),
+        ref_cooldown,
+    ),
+    (lrkit.cooldown(lrkit.step(0.1, 30, gamma=0.5), 45, 30, "cosine"), ref_cooldown_cosine),
     (
         lrkit.Join(
             [lrkit.constant(0.1), lrkit.exponential(0.05, 0.5), lrkit.time_based_decay(0.2, 1)],

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import math
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -110,6 +114,45 @@ def test_plot_without_output_and_display_writes_the_default_file(
     assert (tmp_path / "lrkit-plot.png").exists()
 
 
+def test_plot_size_dpi_update_and_steps_per_epoch(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "c.png"
+    argv = ["plot", WARMUP, "one_cycle_policy(0.1, 5)", "--epochs", "5", "--steps-per-epoch", "391"]
+    status, _, err = run(capsys, *argv, "--size", "6x3", "--dpi", "80", "-o", str(out))
+    assert (status, err) == (0, "")
+    assert matplotlib.image.imread(out).shape[:2] == (240, 480)
+    status, _, err = run(
+        capsys, "plot", WARMUP, "--epochs", "20", "--update", "epoch", "-o", str(out)
+    )
+    assert (status, err) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "cosine(0.1, 1e20)"],
+        ["show", "cosine(0.1, 1e308)", "--steps", "1e15"],
+        ["plot", "cosine(0.1,1e308)", "-o", "x.png"],
+        ["plot", "cosine(0.1, 1e20)", "--steps", "1e15", "-o", "x.svg"],
+        ["plot", "cosine(0.1, 10)", "--title", "$\\foo$", "--label", "a $x^$ b", "-o", "x.png"],
+    ],
+)
+def test_extreme_but_valid_input_works(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *argv)
+    assert (status, err) == (0, "")
+    if argv[0] == "plot":
+        assert (tmp_path / argv[-1]).stat().st_size > 1000
+    else:
+        assert "holds " in out and "phase boundary" not in out
+
+
 # -- show --------------------------------------------------------------------------------
 
 
@@ -129,6 +172,25 @@ def test_show_contains_the_boundary_values(capsys: pytest.CaptureFixture[str]) -
     assert "*" in out and "+" + "-" * 64 in out
 
 
+def test_show_and_plot_a_cooldown_from_any_step(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    spec = "cooldown(constant(0.1), at=50, length=20)"
+    status, out, err = run(capsys, "show", spec, "--epochs", "80")
+    assert (status, err) == (0, "")
+    assert "phase boundaries at 50; holds 0 from 70 on" in out
+    rows = [line.split() for line in out.split("\n\n")[-1].splitlines()[1:]]
+    values = {int(r[0]): float(r[1]) for r in rows}
+    assert values[49] == 0.1 and values[50] == 0.1  # the constant's rate, then 1-sqrt from it
+    assert values[79] == 0.0
+    listed = run(capsys, "list", "cooldown")[1]
+    assert listed.startswith("cooldown(schedule, at, length, shape='1-sqrt'")
+    chart = tmp_path / "cooldown.png"
+    status, _, err = run(capsys, "plot", spec, "--epochs", "80", "-o", str(chart))
+    assert (status, err) == (0, "")
+    assert chart.stat().st_size > 10_000
+
+
 def test_show_steps_and_many_boundaries(capsys: pytest.CaptureFixture[str]) -> None:
     spec = "piecewise_constant([100, 200, 300], [0.1, 0.05, 0.02, 0.01])"
     status, out, _ = run(capsys, "show", spec, "--steps", "400", "--width", "40", "--height", "5")
@@ -145,6 +207,60 @@ def test_show_never_settling(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0 and "epochs 0 .. 99; never settles" in out
 
 
+def test_show_several_schedules(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "show", WARMUP, "multistep(0.1, [30])", "--epochs", "1e2")
+    assert (status, err) == (0, "")
+    assert out.count("epochs 0 .. 99") == 2
+    first, second = out.split("\n\nmultistep(start_lr=0.1, milestones=[30])\n")
+    assert first.startswith(parse(WARMUP).spec())
+    rows = {
+        int(r.split()[0]): float(r.split()[1]) for r in second.split("\n\n")[-1].splitlines()[1:]
+    }
+    assert rows[29] == 0.1 and rows[30] == pytest.approx(0.01)  # independent: 0.1 * 0.1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_show_exports_every_value(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    status, out, err = run(
+        capsys, "show", WARMUP, "step(0.1, 30)", "--epochs", "100", "--format", fmt
+    )
+    assert (status, err) == (0, "")
+    labels = [parse(WARMUP).spec(), "step(start_lr=0.1, step_size=30)"]
+    if fmt == "csv":
+        table = list(csv.reader(io.StringIO(out)))
+        assert table[0] == ["epoch", *labels]
+        times = [int(r[0]) for r in table[1:]]
+        warm = [float(r[1]) for r in table[1:]]
+        step = [float(r[2]) for r in table[1:]]
+    else:
+        data = json.loads(out)
+        assert data["unit"] == "epoch" and [s["schedule"] for s in data["schedules"]] == labels
+        times = data["times"]
+        warm, step = (s["rates"] for s in data["schedules"])
+    assert times == list(range(100))
+    # independent formulas: linear 0 -> 0.1 over 10 epochs then cosine over 90; x0.1 every 30
+    expected = [
+        0.01 * t if t < 10 else 0.05 * (1 + math.cos(math.pi * (t - 10) / 90)) for t in times
+    ]
+    assert warm == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert step == pytest.approx([0.1 * 0.1 ** (t // 30) for t in times], rel=1e-12)
+
+
+def test_show_export_every_k_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(
+        capsys, "show", "cosine(0.1, 1e20)", "--steps", "1e15", "--every", "1e10", "--format", "csv"
+    )
+    rows = list(csv.reader(io.StringIO(out)))
+    assert status == 0 and rows[0][0] == "step" and len(rows) == 1 + 100_000
+    assert rows[-1][0] == str(10**15 - 10**10) and float(rows[1][1]) == 0.1
+
+
+@pytest.mark.parametrize("text", ["1e3", "1000", "1_000", "1000.0", "1E3"])
+def test_numbers_as_people_type_them(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    status, out, _ = run(capsys, "show", WARMUP, "--epochs", text)
+    assert status == 0 and "epochs 0 .. 999;" in out
+
+
 # -- list --------------------------------------------------------------------------------
 
 
@@ -155,6 +271,8 @@ def test_list_shows_every_entry(capsys: pytest.CaptureFixture[str]) -> None:
         assert f"  {cli.signature(cls)}\n" in out, name
     assert "  cosine(start_lr, decay_steps, end_lr=0.0, exponent=1.0)\n" in out
     assert "``" not in out and ":class:" not in out
+    assert "$" not in out and "\\" not in out  # formulas in plain text
+    assert 'The seed\'s "Time-based Decay": η₀ / (1 + k t).' in out
     seed = out.split("The catalogue:")[0]
     assert "one_cycle(" in seed and "onecycle(" not in seed
 
@@ -163,7 +281,29 @@ def test_list_one_entry(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "list", "cosine")
     assert status == 0
     assert out.startswith("cosine(start_lr, decay_steps, end_lr=0.0, exponent=1.0)\n")
-    assert "$$" in out and ">>> s = lrkit.cosine(" in out
+    assert ">>> s = lrkit.cosine(" in out
+    assert "    η(t) = η₁ + (η₀ - η₁)[1/2(1 + cos((π min(t, T))/T))]^k\n" in out
+
+
+@pytest.mark.parametrize("name", sorted(lrkit.REGISTRY))
+def test_list_prints_formulas_as_plain_text(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    status, out, _ = run(capsys, "list", name)
+    assert status == 0
+    assert "$" not in out and not re.search(r"\\[A-Za-z(\[]", out), out  # no LaTeX left
+
+
+@pytest.mark.parametrize(
+    ("tex", "text"),
+    [
+        (r"\eta_0 / (1 + k t)", "η₀ / (1 + k t)"),
+        (r"\frac{\eta_0}{1 + k\,t}", "η₀/(1 + k t)"),
+        (r"\eta_0\, \gamma^{\lfloor t / P \rfloor}", "η₀ γ^(⌊ t / P ⌋)"),
+        (r"\begin{cases} a & t < R \\ b & t \ge R \end{cases}", "a if t < R; b if t ≥ R"),
+        (r"\sqrt{x}\,\tfrac12 \operatorname{tri}(t) \eta_{max}", "√x 1/2 tri(t) η_max"),
+    ],
+)
+def test_plain_math(tex: str, text: str) -> None:
+    assert cli.plain_math(tex) == text
 
 
 # -- convert -----------------------------------------------------------------------------
@@ -223,8 +363,8 @@ class _Stdin:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def read(self) -> str:
-        return self.text
+    def read(self, size: int = -1) -> str:
+        return self.text if size < 0 else self.text[:size]
 
 
 # -- bad input -----------------------------------------------------------------------------
@@ -240,8 +380,12 @@ def _bad_files(tmp: Path) -> dict[str, Path]:
         "deep.json": "[" * 100_000 + "]" * 100_000,
         "bad.txt": "cosine(0.1,",
         "binary.json": b"\xff\xfe\x00".decode("latin-1"),
+        "big.yaml": "name: cosine\n" + "#" * (2 << 20) + "\n",
     }
     out = {}
+    for name in ("zero.yaml", "zero"):
+        (tmp / name).symlink_to("/dev/zero")
+        out[name] = tmp / name
     for name, text in files.items():
         path = tmp / name
         path.write_text(text, encoding="latin-1" if name == "binary.json" else "utf-8")
@@ -268,7 +412,21 @@ BAD_INPUT = [
     (["plot", WARMUP, "--label", "a", "--label", "b", "-o", "x.png"], "one per SPEC"),
     (["convert", WARMUP, "-o", "no/such/dir/a.json"], "cannot write"),
     (["list", "cosin"], "unknown schedule 'cosin'; did you mean 'cosine'?"),
-    (["show", WARMUP, "--width", "3"], "--width >= 8"),
+    (["show", WARMUP, "--width", "3"], "--width from 8 to 1000"),
+    (["show", WARMUP, "--width", "1e9"], "--width from 8 to 1000"),
+    (["show", WARMUP, "--height", "100000"], "--height from 3 to 1000"),
+    (["show", WARMUP, "--steps", "1e15", "--format", "csv"], "more than 1,000,000"),
+    (["show", "{zero.yaml}"], "not a regular file"),
+    (["show", "{big.yaml}"], "is larger than 1 MiB"),
+    (["show", "{zero}"], "not a regular file"),
+    (["convert", "-"], "is larger than 1 MiB"),
+    (["convert", WARMUP, "-o", "out.toml"], "cannot tell the form to write from 'out.toml'"),
+    (["convert", WARMUP, "-o", "out.json", "--to", "yaml"], "names json but --to says yaml"),
+    (["convert", WARMUP, "-o", "out.yml", "--to", "spec"], "names yaml but --to says spec"),
+    (["plot", WARMUP, "--steps", "9", "--steps-per-epoch", "3", "-o", "x.png"], "goes with"),
+    (["plot", WARMUP, "--steps", "9", "--update", "epoch", "-o", "x.png"], "in epochs"),
+    (["plot", WARMUP, "--size", "100x100", "--dpi", "1000", "-o", "x.png"], "more than 25,000"),
+    (["show", "cosine_restarts(0.1, 10, t_mul=1e200)"], "the schedule overflows"),
 ]
 
 
@@ -283,7 +441,9 @@ def test_bad_input_gives_one_line_and_status_2(
     monkeypatch.chdir(tmp_path)
     files = _bad_files(tmp_path)
     argv = [str(files[a[1:-1]]) if a.startswith("{") and a[1:-1] in files else a for a in argv]
-    status, out, err = run(capsys, *argv)
+    with open("/dev/zero" if argv[-1] == "-" else os.devnull) as stdin:  # endless for "-"
+        monkeypatch.setattr(sys, "stdin", stdin)
+        status, out, err = run(capsys, *argv)
     assert status == 2
     assert out == ""
     assert err.count("\n") == 1 and err.startswith(f"lrkit {argv[0]}: error: ")
@@ -297,6 +457,15 @@ def test_bad_input_gives_one_line_and_status_2(
         ["plot"],
         ["show", WARMUP, "--epochs", "0"],
         ["show", WARMUP, "--epochs", "ten"],
+        ["show", WARMUP, "--epochs", "1.5"],
+        ["show", WARMUP, "--epochs", "1e400"],
+        ["show", WARMUP, "--epochs", "nan"],
+        ["show", WARMUP, "--epochs", "1e16"],
+        ["show", WARMUP, "--format", "xml"],
+        ["plot", WARMUP, "--size", "8"],
+        ["plot", WARMUP, "--size", "0x4"],
+        ["plot", WARMUP, "--dpi", "1e5"],
+        ["plot", WARMUP, "--update", "batch"],
         ["show", WARMUP, "--epochs", "5", "--steps", "5"],
         ["convert", WARMUP, "--to", "toml"],
         ["nosuchcommand"],
@@ -397,7 +566,7 @@ def test_an_extension_module_becomes_a_subcommand(
 
 def test_demo_is_registered_as_an_extension() -> None:
     module, help = cli.EXTENSIONS["demo"]
-    assert module == "lrkit.demo" and help
+    assert module == "lrkit.demo.cli" and help
     parser = cli.build_parser()
     choices = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    assert ("demo" in choices) == cli._installed("lrkit.demo")
+    assert ("demo" in choices) == cli._installed("lrkit.demo.cli")

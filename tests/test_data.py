@@ -1,4 +1,4 @@
-"""lrkit.data: the IDX reader on files written here, the Fashion-MNIST search, the fallback."""
+"""lrkit.demo.data: the IDX reader on files written here, the Fashion-MNIST search, the fallback."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrkit import data as lrdata
-from lrkit.data import (
+from lrkit.demo import data as lrdata
+from lrkit.demo.data import (
     FILES,
     IdxError,
     find_fashion_mnist,

@@ -181,7 +181,7 @@ def test_lrkit_demo_end_to_end(tmp_path: Path, no_fashion_mnist: Path) -> None:
 @pytest.mark.keras
 def test_keras_once_per_epoch_with_the_callback() -> None:
     import lrkit
-    from lrkit.data import load_digits
+    from lrkit.demo.data import load_digits
 
     run = demo.train(load_digits(), lrkit.cosine(0.1, 2), epochs=2, update="epoch")
     assert len(run.test_accuracy) == 2 and run.final > 0.5  # ten classes: chance is 0.1

@@ -49,7 +49,6 @@ def test_page_examples_run(page: str) -> None:
     result = doctest.testfile(
         str(DOCS / page),
         module_relative=False,
-        globs={"lrkit": lrkit, "np": np},
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
         verbose=False,
         report=True,

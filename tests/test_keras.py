@@ -220,7 +220,7 @@ def test_argument_errors() -> None:
         lk.LearningRateScheduler(s, unit="step", per_batch=False)
     with pytest.raises(ValueError, match=r"`steps_per_epoch` must be an integer >= 1"):
         lk.LearningRateScheduler(s, per_batch=True, steps_per_epoch=0)
-    with pytest.raises(ValueError, match=r"Received: steps_per_epoch=2\.5"):
+    with pytest.raises(TypeError, match=r"Received: steps_per_epoch=2\.5"):
         lk.LearningRateScheduler(s, per_batch=True, steps_per_epoch=2.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="other than the learning rate"):
         lk.LearningRateScheduler(s, hyperparameters={"learning_rate": s})
@@ -447,7 +447,6 @@ def test_keras_guide_examples() -> None:
     result = doctest.testfile(
         str(ROOT / "docs" / "keras.md"),
         module_relative=False,
-        globs={"lrkit": lrkit, "np": np},
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
     )
     assert result.attempted > 0 and result.failed == 0

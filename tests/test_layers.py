@@ -19,7 +19,7 @@ SRC = Path(lrkit.__file__).parent
 #: (``__init__``) re-exports the model, formulas, combinators, recipes, configs and the text
 #: form; adapters and tools sit above it.
 LAYERS: list[list[str]] = [
-    ["lrkit._ops", "lrkit._display"],
+    ["lrkit._ops", "lrkit._display", "lrkit._compile"],
     ["lrkit._validate"],
     ["lrkit._params"],
     ["lrkit._core"],
@@ -33,7 +33,7 @@ LAYERS: list[list[str]] = [
     ["lrkit"],
     ["lrkit.keras", "lrkit.torch", "lrkit.jax", "lrkit._find_*"],
     ["lrkit.plot"],
-    ["lrkit.demo.*", "lrkit.demo", "lrkit.data", "lrkit.find_cli"],
+    ["lrkit.demo.*", "lrkit.demo", "lrkit.find_command"],
     ["lrkit.cli"],
     ["lrkit.__main__"],
 ]

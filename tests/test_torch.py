@@ -360,7 +360,7 @@ def test_step_refuses_an_epoch_argument() -> None:
         ({"steps_per_epoch": 10}, ValueError, "only used with unit='epoch'"),
         ({"unit": "epoch", "steps_per_epoch": 0}, ValueError, "steps_per_epoch=0"),
         ({"accumulation_steps": 0}, ValueError, "Received: accumulation_steps=0"),
-        ({"accumulation_steps": 2.0}, ValueError, "must be an int >= 1"),
+        ({"accumulation_steps": 2.0}, TypeError, "must be an integer"),
         ({"relative": 1}, TypeError, "Argument `relative` must be True or False"),
         ({"momentum": [None, None]}, ValueError, "one item per parameter group"),
     ],

@@ -1,4 +1,5 @@
 // MathJax for pymdownx.arithmatex (generic mode), re-typeset on Material's instant navigation.
+// MathJax itself is served from this site (javascripts/mathjax/, copied by docs/_hooks/mathjax.py).
 window.MathJax = {
   tex: {
     inlineMath: [["\\(", "\\)"]],
@@ -6,6 +7,7 @@ window.MathJax = {
     processEscapes: true,
     processEnvironments: true,
   },
+  svg: { fontCache: "global" },
   options: {
     ignoreHtmlClass: ".*|",
     processHtmlClass: "arithmatex",
@@ -15,7 +17,7 @@ window.MathJax = {
 if (typeof document$ !== "undefined") {
   document$.subscribe(() => {
     if (window.MathJax && MathJax.startup && MathJax.typesetPromise) {
-      MathJax.startup.output.clearCache();
+      // The SVG output keeps no cache to clear (only CHTML has clearCache).
       MathJax.typesetClear();
       MathJax.texReset();
       MathJax.typesetPromise();

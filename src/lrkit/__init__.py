@@ -24,6 +24,7 @@ from lrkit._core import (
 )
 from lrkit.compose import (
     Clip,
+    Cooldown,
     Join,
     Product,
     Restarts,
@@ -37,6 +38,8 @@ from lrkit.compose import (
     sequence,
 )
 from lrkit.config import dumps, load, loads, save
+from lrkit.control import HorizonWarning
+from lrkit.find import RangeTest
 from lrkit.recipes import (
     CosineRestarts,
     Cyclic,
@@ -95,6 +98,7 @@ tanh_decay = TanhDecay
 
 # Composition.
 warmup = Warmup
+cooldown = Cooldown
 restarts = Restarts
 scale = Scale
 clip = Clip
@@ -126,12 +130,14 @@ __all__ = [
     "ConfigError",
     "Constant",
     "ConstantThenExponentialDecay",
+    "Cooldown",
     "Cosine",
     "CosineRestarts",
     "Cyclic",
     "Exponential",
     "ExponentialDecay",
     "FunctionSchedule",
+    "HorizonWarning",
     "InverseSqrt",
     "InverseTime",
     "Join",
@@ -145,6 +151,7 @@ __all__ = [
     "PiecewiseConstant",
     "Polynomial",
     "Product",
+    "RangeTest",
     "Restarts",
     "Scale",
     "Schedule",
@@ -162,6 +169,7 @@ __all__ = [
     "clip",
     "constant",
     "constant_then_exponential_decay",
+    "cooldown",
     "cosine",
     "cosine_restarts",
     "cyclic",

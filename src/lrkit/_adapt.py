@@ -19,7 +19,8 @@ from typing import Any
 
 from lrkit._core import FunctionSchedule, Schedule, as_schedule, positional_arity
 from lrkit._ops import MATH, Array, Ops, is_real_number
-from lrkit.compose import stretched_time
+from lrkit.compose import Product, Scale, Shift, Sum, stretched_time
+from lrkit.schedules import Linear
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,3 +88,46 @@ class Clock:
         if self.steps_per_epoch is None:
             return updates
         return stretched_time(updates, self.steps_per_epoch, ops)
+
+
+#: What an adapter does on resume when the checkpoint was written under another schedule.
+ON_CHANGE = ("refuse", "keep_count", "continue")
+
+
+def take_over(new: Schedule, at: float, rate: float) -> Schedule:
+    r"""``new``, bent so that it passes through ``rate`` at time ``at`` and equals ``new`` from
+    its end on: the schedule a run continues with when its plan changes (``on_change=
+    "continue"``).
+
+    With $s$ the new schedule, $T$ its end, $r$ the run's rate at $a$ and
+    $w(t) = (T - t) / (T - a)$ falling from 1 at $a$ to 0 at $T$:
+
+    - $r \ge s(a)$: $\eta(t) = s(t) + (r - s(a))\, w(t)$ (an offset that fades out);
+    - $r < s(a)$: $\eta(t) = s(t)\,\bigl(1 - (1 - r / s(a))\, w(t)\bigr)$ (a factor that
+      rises to 1), which stays $\ge 0$ where an offset would go below 0.
+
+    Both are plain lrkit schedules (``sum``/``product`` of ``s`` and a ``shift``-ed
+    ``linear``), so they save, print and resume again. When $r = s(a)$ (a warmup-stable-decay
+    run given a longer stable phase) the result is ``new`` itself: no change at all. Before
+    ``at`` the value is not used.
+
+    >>> import lrkit
+    >>> s = take_over(lrkit.cosine(0.1, 100), at=50, rate=0.02)
+    >>> round(s(50), 12), s(100) == lrkit.cosine(0.1, 100)(100)
+    (0.02, True)
+    """
+    end = new.duration
+    if end is None or end <= at:
+        ends = "has no end" if end is None else f"ends at t={end:g}"
+        raise ValueError(
+            f"on_change='continue' needs a new schedule that ends after the resume point "
+            f"(t={at:g}) to take over smoothly; {new.spec()} {ends}. Give a schedule planned "
+            "for the whole, longer run, or choose on_change='keep_count'."
+        )
+    planned = float(new(at))
+    if rate == planned:
+        return new
+    if rate > planned:
+        fade = Shift(Linear(1.0, end - at, end_lr=0.0), at)
+        return Sum(new, Scale(fade, rate - planned))
+    return Product(new, Shift(Linear(rate / planned, end - at, end_lr=1.0), at))

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from lrkit import _validate
+from lrkit import _compile, _display, _validate
 from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number, namespace
 from lrkit._params import Param, args_section, declared
 
@@ -36,6 +36,10 @@ _CHUNK = 1 << 14
 _THREADED = 1 << 20
 #: The largest float64: no schedule may have a rate beyond it (see ``Schedule._peak``).
 _FLOAT_MAX = float(np.finfo(np.float64).max)
+#: Scalar calls of one schedule after which its formula is compiled. Compiling costs about
+#: as much as a few hundred calls of the generic path, so a schedule called a few times (a
+#: combinator's check, a table) never pays for it, and a training loop soon gains.
+_COMPILE_AFTER = 64
 
 
 def _threads_for(n: int) -> int:
@@ -114,8 +118,11 @@ class Schedule:
     # -- evaluation --------------------------------------------------------------------
 
     def __call__(self, t: Any) -> Any:
+        kind = type(t)  # exact types first: the per-update call of a training loop
+        if kind is float or kind is int:
+            return self._scalar_fn(t)
         if is_real_number(t):
-            return self._scalar(t)
+            return self._scalar_fn(float(t))
         ops, x = namespace(t)
         if not isinstance(ops, NumpyOps):
             return ops.result(self._formula._f(ops.maximum(x, 0.0), ops))
@@ -129,20 +136,61 @@ class Schedule:
             )
             return ops.result(_nan_where_nan(x, out))
 
-    def _scalar(self, number: Any) -> float:
+    @cached_property
+    def _scalar_fn(self) -> Callable[[float], float]:
+        """``schedule(t)`` for one Python float or int: after the first few calls, the formula
+        compiled to a small Python function (:mod:`lrkit._compile`: the same values bit for
+        bit), else :meth:`_scalar`. Cached: the value is immutable."""
+        if not self._compilable:
+            return self._scalar
+        calls = 0
+
+        def first_calls(t: float) -> float:
+            nonlocal calls
+            calls += 1
+            if calls == _COMPILE_AFTER:  # from the next call on, the compiled function
+                self.__dict__["_scalar_fn"] = self._compiled or self._scalar
+            return self._scalar(t)
+
+        return first_calls
+
+    @cached_property
+    def _compiled(self) -> Callable[[float], float] | None:
+        """The formula compiled for one number, or ``None`` where it cannot be."""
+        if not self._compilable:
+            return None
+        return _compile.scalar_function(self._f, self._numpy_scalar)
+
+    @cached_property
+    def _compilable(self) -> bool:
+        """Only lrkit's own classes are compiled (and traced): a subclass written elsewhere,
+        or a wrapped user function, keeps the generic path."""
+        if not type(self).__module__.startswith("lrkit."):
+            return False
+        for value in self.params().values():
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Schedule) and not item._compilable:
+                    return False
+        return True
+
+    def _scalar(self, number: float) -> float:
+        """The generic path for one float or int: the formula on :data:`~lrkit._ops.MATH`."""
         try:
             t = float(number)
         except OverflowError:  # an int beyond any float
             t = math.inf
         if not math.isfinite(t):
-            raise ValueError(f"A schedule takes a finite time `t`. Received: t={_short(number)}")
+            return _compile.not_finite(number)
         try:
             return float(self._formula._f(t if t > 0.0 else 0.0, MATH))
         except (ArithmeticError, ValueError):
-            # An untaken branch overflowed or divided by zero in Python floats: redo it with
-            # NumPy scalars, which give inf/nan there instead of raising.
-            with np.errstate(all="ignore"):
-                return float(self._formula._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
+            return self._numpy_scalar(t)
+
+    def _numpy_scalar(self, t: float) -> float:
+        # An untaken branch overflowed or divided by zero in Python floats: redo it with
+        # NumPy scalars, which give inf/nan there instead of raising.
+        with np.errstate(all="ignore"):
+            return float(self._formula._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
 
     def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
         """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in
@@ -307,6 +355,24 @@ class Schedule:
 
     def __rshift__(self, other: Schedule) -> Schedule:
         return REGISTRY["join"].sequence(self, other)  # type: ignore[attr-defined, no-any-return]
+
+    # -- display (notebooks, plots): drawn by lrkit._display, which imports no lrkit module --
+
+    def _repr_svg_(self) -> str:
+        return _display.chart_of(self).svg()
+
+    def _repr_html_(self) -> str:
+        return _display.chart_of(self)._repr_html_()
+
+    def plot(self, epochs: int | None = None, **options: Any) -> _display.Figure:
+        """This schedule's chart as a new matplotlib ``Figure`` (made without ``pyplot``).
+
+        Options as :func:`lrkit.plot.figure`: ``steps``, ``steps_per_epoch``, ``update``
+        (``"step"`` or ``"epoch"``), ``log``, ``phases``, ``title``, ``size``, ``dpi``.
+        """
+        return _display.figure_of(self, epochs, **options)
+
+    # -- end of display --
 
 
 def _formula_value(value: Any, role: str) -> Any:
@@ -540,6 +606,11 @@ class Compound(Schedule):
     def _f(self, t: Array, ops: Ops) -> Array:
         return self._built._f(t, ops)
 
+    @cached_property
+    def _compilable(self) -> bool:
+        # A compound written elsewhere is compiled through what its build() returns.
+        return type(self)._f is Compound._f and self._built._compilable
+
     @property
     def duration(self) -> float | None:
         return self._built.duration
@@ -583,7 +654,8 @@ class FunctionSchedule(Schedule):
         out = float(value) if is_real_number(value) or _is_scalar_array(value) else None
         if out is None or not math.isfinite(out) or out < 0:
             raise ValueError(
-                f"The function {self.spec()[1:-1]} returned {_short(value)} at t={t!r}; "
+                f"The function {getattr(self.fn, '__qualname__', _short(self.fn))} returned "
+                f"{_short(value)} at t={float(t)!r}; "
                 "a schedule must return a finite number >= 0."
             )
         return out
@@ -602,6 +674,10 @@ class FunctionSchedule(Schedule):
 
     @cached_property
     def _thread_safe(self) -> bool:
+        return False
+
+    @cached_property
+    def _compilable(self) -> bool:
         return False
 
     def to_config(self) -> Config:

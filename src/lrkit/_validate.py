@@ -159,3 +159,19 @@ def not_greater(name_lo: str, lo: float, name_hi: str, hi: float) -> None:
             f"Argument `{name_lo}` must be <= `{name_hi}`. "
             f"Received: {name_lo}={short(lo)}, {name_hi}={short(hi)}"
         )
+
+
+def count(name: str, value: Any, minimum: int = 0) -> int:
+    """A whole number ``>= minimum``: ``TypeError`` for anything but an int (``2.0`` included:
+    the peers type their counts as ints), ``ValueError`` below ``minimum``. Every adapter and
+    compatibility constructor checks its counts with this one function."""
+    import numpy as np
+
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"Argument `{name}` must be an integer. Received: {name}={value!r} "
+            f"of type {type(value).__name__}"
+        )
+    if value < minimum:
+        raise fail(name, f"an integer >= {minimum}", value)
+    return int(value)

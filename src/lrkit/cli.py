@@ -2,6 +2,7 @@
 
     lrkit plot "constant(0.001)" "exponential_decay(0.001, 0.1)" --epochs 100 -o seed.png
     lrkit show "warmup(cosine(0.1, 90), steps=10)" --epochs 100
+    lrkit show "cosine(0.1, 90)" "step(0.1, 30)" --epochs 100 --format csv > rates.csv
     lrkit list
     lrkit convert schedule.yaml --to python
 
@@ -18,12 +19,15 @@ imported, and is imported only when that subcommand runs.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import difflib
 import importlib
 import importlib.util
 import inspect
+import io
 import json
+import math
 import os
 import re
 import shutil
@@ -33,7 +37,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import lrkit
+from lrkit import _display
 from lrkit import plot as lrplot
 from lrkit._core import REGISTRY, Schedule
 from lrkit.spec import SpecError, parse, python_source
@@ -46,12 +53,19 @@ __all__ = ["EXTENSIONS", "InputError", "build_parser", "main", "read_schedule"]
 #: imported only when its subcommand runs, so its imports never slow down the others.
 EXTENSIONS: dict[str, tuple[str, str]] = {
     "demo": (
-        "lrkit.demo",
+        "lrkit.demo.cli",
         "train a small network with the seed's schedules and show which trains fastest",
     ),
+    "find": ("lrkit.find_command", "run the learning-rate range test on the demo's network"),
 }
 
 FILE_SUFFIXES = (".json", ".yaml", ".yml", ".txt", ".spec")
+#: The largest input read, in characters (a schedule's config is a few hundred).
+MAX_INPUT = 1 << 20
+#: Bounds on the sizes people type, so that no option can exhaust memory.
+MAX_LENGTH = 10**15
+MAX_COLUMNS = 1000
+MAX_ROWS = 1_000_000
 SEED_FIVE = (
     "constant",
     "time_based_decay",
@@ -82,20 +96,32 @@ class InputError(Exception):
 def read_schedule(source: str) -> Schedule:
     """The schedule that ``source`` names: a text form, a config or spec file, or ``-``."""
     if source == "-":
-        return _from_text(sys.stdin.read(), "<stdin>", "")
+        return _from_text(_bounded(sys.stdin, "<stdin>"), "<stdin>", "")
     looks_like_file = source.lower().endswith(FILE_SUFFIXES) and "(" not in source
+    if "(" not in source and os.path.exists(source) and not os.path.isfile(source):
+        raise InputError(f"cannot read {_short(source)}: not a regular file")
     if looks_like_file or os.path.isfile(source):
         path = Path(source)
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open(encoding="utf-8") as f:
+                text = _bounded(f, source)
         except (OSError, UnicodeDecodeError) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            raise InputError(f"cannot read {source}: {reason}") from None
+            raise InputError(f"cannot read {_short(source)}: {reason}") from None
         return _from_text(text, source, path.suffix.lower())
     try:
         return parse(source)
     except SpecError as e:
         raise InputError(f"{_short(source)}: {e}") from None
+
+
+def _bounded(stream: Any, where: str) -> str:
+    """Read at most ``MAX_INPUT`` characters: a larger input (or ``/dev/zero``) is refused
+    before it fills memory."""
+    text = str(stream.read(MAX_INPUT + 1))
+    if len(text) > MAX_INPUT:
+        raise InputError(f"{_short(where)} is larger than {MAX_INPUT >> 20} MiB: not a schedule")
+    return text
 
 
 def _from_text(text: str, where: str, suffix: str) -> Schedule:
@@ -130,21 +156,47 @@ def _short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 10**15:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to 10**15, got {text}")
-    return value
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, written as people type it
+    (``1000``, ``1_000``, ``1e3``; not ``1.5``)."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"expected a whole number, got {_short(text)!r}"
+                ) from None
+            if not number.is_integer():
+                raise argparse.ArgumentTypeError(
+                    f"expected a whole number, got {_short(text)}"
+                ) from None
+            value = int(number)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a number from {low} to {_power(high)}, got {_short(text)}"
+            )
+        return value
+
+    convert.__name__ = "whole number"  # argparse names the type in its messages
+    return convert
+
+
+def _power(n: int) -> str:
+    return "10**15" if n == 10**15 else str(n)
+
+
+_positive_int = _whole(1, MAX_LENGTH)
 
 
 def _add_length(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--epochs", type=_positive_int, metavar="N", help="show epochs 0 .. N-1")
+    group.add_argument("--epochs", type=_positive_int, metavar="N", help="N epochs (1e3 is fine)")
     group.add_argument(
-        "--steps", type=_positive_int, metavar="N", help="show steps 0 .. N-1 (labels say 'step')"
+        "--steps", type=_positive_int, metavar="N", help="N steps (the axis says 'step')"
     )
 
 
@@ -154,6 +206,18 @@ def _add_length(parser: argparse.ArgumentParser) -> None:
 def _plot_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("schedules", nargs="+", metavar="SPEC", help="text forms or files")
     _add_length(parser)
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=_whole(1, MAX_LENGTH),
+        metavar="S",
+        help="with --epochs: draw the rate of every update, s(j / S), on an axis in epochs",
+    )
+    parser.add_argument(
+        "--update",
+        choices=_display.UPDATES,
+        default="step",
+        help="'epoch': the rate set once per epoch, drawn flat within each epoch (default: step)",
+    )
     parser.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
     parser.add_argument(
         "-o",
@@ -168,8 +232,26 @@ def _plot_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TEXT",
         help="legend label, once per SPEC in order (default: the text form)",
     )
-    parser.add_argument("--title", help="chart title")
+    parser.add_argument("--title", help="chart title (default for one SPEC: its text form)")
     parser.add_argument("--no-phases", action="store_true", help="do not mark phase boundaries")
+    parser.add_argument(
+        "--size", type=_size, default=(8.0, 4.5), metavar="WxH", help="image size in inches (8x4.5)"
+    )
+    parser.add_argument(
+        "--dpi", type=_whole(10, 1000), default=150, help="pixels per inch of a PNG (150)"
+    )
+
+
+def _size(text: str) -> tuple[float, float]:
+    """``WxH`` in inches, each from 1 to 100."""
+    parts = text.lower().split("x")
+    try:
+        w, h = (float(v) for v in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WxH in inches, got {_short(text)!r}") from None
+    if not (1 <= w <= 100 and 1 <= h <= 100):
+        raise argparse.ArgumentTypeError(f"expected each side from 1 to 100 inches, got {text}")
+    return w, h
 
 
 def _run_plot(args: argparse.Namespace) -> int:
@@ -181,34 +263,39 @@ def _run_plot(args: argparse.Namespace) -> int:
                 f"got {len(args.label)} --label for {len(schedules)} schedules: give one per SPEC"
             )
         items = dict(zip(args.label, schedules, strict=True))
+    options = {
+        "steps": args.steps,
+        "steps_per_epoch": args.steps_per_epoch,
+        "update": args.update,
+        "log": args.log,
+        "phases": not args.no_phases,
+        "title": args.title,
+    }
+    if args.steps_per_epoch is not None and args.steps is not None:
+        raise InputError("--steps-per-epoch goes with --epochs (the axis in epochs), not --steps")
+    try:
+        lrplot.check_size(args.size, args.dpi)
+        chart = lrplot.chart(items, args.epochs, **options)
+    except ValueError as e:
+        raise InputError(str(e)) from None
     if args.output is None and _has_display():
         import matplotlib.pyplot as plt
 
-        lrplot.plot(
-            items,
-            args.epochs,
-            steps=args.steps,
-            log=args.log,
-            phases=not args.no_phases,
-            title=args.title,
-        )
+        _, ax = plt.subplots(figsize=args.size, layout="constrained")
+        chart.draw(ax)
         plt.show()
         return 0
     out = Path(args.output or "lrkit-plot.png")
-    if out.suffix.lower().lstrip(".") not in lrplot.FORMATS:
-        raise InputError(f"cannot write {out}: the file name must end in .png, .svg or .pdf")
-    try:
-        lrplot.save(
-            items,
-            out,
-            args.epochs,
-            steps=args.steps,
-            log=args.log,
-            phases=not args.no_phases,
-            title=args.title,
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in lrplot.FORMATS:
+        raise InputError(
+            f"cannot write {_short(str(out))}: the file name must end in .png, .svg or .pdf"
         )
+    fig = chart.figure(args.size, args.dpi)
+    try:
+        fig.savefig(out, format=fmt, dpi=args.dpi)
     except OSError as e:
-        raise InputError(f"cannot write {out}: {e.strerror or e}") from None
+        raise InputError(f"cannot write {_short(str(out))}: {e.strerror or e}") from None
     print(f"wrote {out}")
     return 0
 
@@ -226,8 +313,22 @@ def _has_display() -> bool:
 
 
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("schedule", metavar="SPEC", help="a text form or a file")
+    parser.add_argument("schedules", nargs="+", metavar="SPEC", help="text forms or files")
     _add_length(parser)
+    parser.add_argument(
+        "--format",
+        choices=SHOW_FORMATS,
+        default="table",
+        help="table: a text chart and the values at the phase boundaries (default); "
+        "csv or json: the rate at every time 0 .. N-1, one column per SPEC",
+    )
+    parser.add_argument(
+        "--every",
+        type=_whole(1, MAX_LENGTH),
+        default=1,
+        metavar="K",
+        help="csv/json: every K-th time only (1)",
+    )
     parser.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
     parser.add_argument("--width", type=_positive_int, default=64, help="chart columns (64)")
     parser.add_argument("--height", type=_positive_int, default=14, help="chart rows (14)")
@@ -236,23 +337,63 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+SHOW_FORMATS = ("table", "csv", "json")
+
+
 def _run_show(args: argparse.Namespace) -> int:
-    s = read_schedule(args.schedule)
-    if args.width < 8 or args.height < 3:
-        raise InputError("the chart needs --width >= 8 and --height >= 3")
-    n, unit = lrplot.length(args.epochs, args.steps, [s])
-    print(s.spec())
-    print(_summary(s, n, unit))
-    print()
-    print(
-        lrplot.text_chart(
-            s, args.epochs, steps=args.steps, width=args.width, height=args.height, log=args.log
+    schedules = [read_schedule(s) for s in args.schedules]
+    if not (8 <= args.width <= MAX_COLUMNS and 3 <= args.height <= MAX_COLUMNS):
+        raise InputError(
+            f"the chart needs --width from 8 to {MAX_COLUMNS} and --height from 3 to "
+            f"{MAX_COLUMNS}; got {args.width}x{args.height}"
         )
-    )
-    print()
-    rows = lrplot.table(s, args.epochs, steps=args.steps, points=max(0, min(args.points, 100)))
-    print(lrplot.format_table(rows, unit))
+    try:
+        n, unit = lrplot.length(args.epochs, args.steps, schedules)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    if args.format != "table":
+        sys.stdout.write(export(schedules, n, unit, args.format, every=args.every))
+        return 0
+    length = {"epochs": n} if unit == "epoch" else {"steps": n}
+    blocks = []
+    for s in schedules:
+        chart = lrplot.text_chart(s, width=args.width, height=args.height, log=args.log, **length)
+        rows = lrplot.table(s, points=max(0, min(args.points, 100)), **length)
+        table = lrplot.format_table(rows, unit)
+        blocks.append("\n".join([s.spec(), _summary(s, n, unit), "", chart, "", table]))
+    print("\n\n".join(blocks))
     return 0
+
+
+def export(schedules: Sequence[Schedule], n: int, unit: str, fmt: str, every: int = 1) -> str:
+    """The rate of each schedule at every ``every``-th whole time ``0 .. n-1``, as CSV (a
+    column per schedule, headed by its text form) or JSON (``{"unit", "times", "schedules":
+    [{"schedule", "rates"}]}``; a non-finite rate is ``null``)."""
+    count = -(-n // every)
+    if count > MAX_ROWS:
+        raise InputError(
+            f"--format {fmt} would write {count:,} rows, more than {MAX_ROWS:,}: "
+            "give --every K or a shorter --epochs/--steps"
+        )
+    times = np.arange(0, n, every, dtype=np.int64)
+    columns = [np.asarray(s(times.astype(np.float64)), dtype=np.float64) for s in schedules]
+    labels = [lrplot.label(s) for s in schedules]
+    if fmt == "json":
+        data = {
+            "unit": unit,
+            "times": times.tolist(),
+            "schedules": [
+                {"schedule": name, "rates": [v if math.isfinite(v) else None for v in c.tolist()]}
+                for name, c in zip(labels, columns, strict=True)
+            ],
+        }
+        return json.dumps(data, allow_nan=False) + "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([unit, *labels])
+    for t, *values in zip(times.tolist(), *(c.tolist() for c in columns), strict=True):
+        writer.writerow([t, *(repr(v) for v in values)])
+    return buffer.getvalue()
 
 
 def _summary(s: Schedule, n: int, unit: str) -> str:
@@ -328,15 +469,129 @@ def signature(cls: type[Schedule]) -> str:
 
 
 def _plain(text: str) -> str:
-    """Docstring markup made readable in a terminal: no reST roles, no double backquotes."""
+    """Docstring markup made readable in a terminal: no reST roles, no double backquotes,
+    formulas as plain text (``$\\eta_0 e^{-k t}$`` prints as ``η₀ e^(-k t)``)."""
     text = re.sub(r":(?:class|func|mod|meth|data|attr):`~?([^`]+)`", r"\1", text)
-    return text.replace("``", "")
+    text = text.replace("``", "")
+    text = re.sub(
+        r"\$\$(.+?)\$\$|\\\[(.+?)\\\]",
+        lambda m: "    " + plain_math(m.group(1) or m.group(2)),
+        text,
+        flags=re.DOTALL,
+    )
+    return re.sub(
+        r"\$(.+?)\$|\\\((.+?)\\\)",
+        lambda m: plain_math(m.group(1) or m.group(2)),
+        text,
+        flags=re.DOTALL,
+    )
+
+
+#: LaTeX commands in lrkit's formulas, as the characters a terminal shows.
+_TEX_SYMBOLS = {
+    "eta": "η", "mu": "μ", "gamma": "γ", "delta": "δ", "tau": "τ", "pi": "π", "phi": "φ",
+    "alpha": "α", "beta": "β", "lambda": "λ", "sigma": "σ", "theta": "θ", "omega": "ω",
+    "ge": "≥", "geq": "≥", "le": "≤", "leq": "≤", "in": "∈", "to": "→", "infty": "∞",
+    "approx": "≈", "cdot": "·", "times": "×", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈",
+    "rceil": "⌉", "left": "", "right": "", "big": "", "Big": "", "quad": "  ", "qquad": "  ",
+    "!": "", ",": " ", ";": " ", ":": " ", " ": " ", "\\": "; ", "{": "{", "}": "}",
+    "#": "#", "%": "%", "_": "_", "&": "&",
+}  # fmt: skip
+_FUNCTIONS = ("cos", "sin", "tan", "tanh", "exp", "log")
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def plain_math(tex: str) -> str:
+    """A LaTeX formula as plain text: Greek letters and relations as Unicode, ``\\frac{a}{b}``
+    as ``a/b``, cases as ``x if c; y if d``. Unknown commands print as their name."""
+    out: list[str] = []
+    i, n = 0, len(tex)
+
+    def argument(i: int) -> tuple[str, int]:
+        while i < n and tex[i].isspace():
+            i += 1
+        if i >= n:
+            return "", i
+        if tex[i] == "{":
+            j = _closing(tex, i)
+            return plain_math(tex[i + 1 : j]).strip(), j + 1
+        if tex[i] == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+            name = m.group(1) if m else ""
+            return _TEX_SYMBOLS.get(name, name), i + (m.end() if m else 1)
+        return tex[i], i + 1
+
+    while i < n:
+        c = tex[i]
+        if c == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+            name = m.group(1) if m else ""
+            i += m.end() if m else 1
+            if name in ("frac", "tfrac", "dfrac"):
+                a, i = argument(i)
+                b, i = argument(i)
+                fraction = f"{_grouped(a)}/{_grouped(b)}"
+                applied = "".join(out).rstrip().endswith(_FUNCTIONS)  # cos(a/b), not cos(a)/b
+                out.append(f"({fraction})" if applied else fraction)
+            elif name == "sqrt":
+                a, i = argument(i)
+                out.append(f"√{_grouped(a)}")
+            elif name in ("text", "operatorname", "mathrm", "mathit", "mathbf"):
+                a, i = argument(i)
+                out.append(a)
+            elif name in ("begin", "end"):
+                _, i = argument(i)
+                out.append(" ")
+            else:
+                out.append(_TEX_SYMBOLS.get(name, name))
+        elif c in "_^":
+            a, i = argument(i + 1)
+            if c == "_" and a.isdigit():
+                out.append(a.translate(_SUBSCRIPT))
+            else:
+                out.append(c + _grouped(a))
+        elif c == "{":
+            j = _closing(tex, i)
+            out.append(plain_math(tex[i + 1 : j]))
+            i = j + 1
+        elif c == "&":
+            out.append(" if ")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return re.sub(r"\s+;", ";", re.sub(r"\s+", " ", "".join(out))).strip()
+
+
+def _closing(tex: str, i: int) -> int:
+    """The index of the brace that closes the one at ``i`` (the end if it never closes)."""
+    depth = 0
+    for j in range(i, len(tex)):
+        if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
+            depth += 1
+        elif tex[j] == "}" and tex[j - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(tex)
+
+
+def _grouped(text: str) -> str:
+    """``text`` as one operand: bare when it is a single symbol or word, else in brackets."""
+    return text if len(text) <= 1 or text.isalnum() else f"({text})"
 
 
 # -- convert ------------------------------------------------------------------------------
 
 TARGETS = ("spec", "json", "yaml", "python")
-_SUFFIX_TARGET = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".py": "python"}
+_SUFFIX_TARGET = {
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".py": "python",
+    ".txt": "spec",
+    ".spec": "spec",
+}
 
 
 def _convert_arguments(parser: argparse.ArgumentParser) -> None:
@@ -344,17 +599,41 @@ def _convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to",
         choices=TARGETS,
-        help="output form (default: from the -o file's suffix, else spec)",
+        help="output form (default: from the -o file's suffix, else spec); "
+        "refused when it contradicts that suffix",
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of stdout")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write FILE instead of stdout: .json, .yaml/.yml, .py, or .txt/.spec (text form)",
+    )
+
+
+def output_target(to: str | None, output: str | None) -> str:
+    """The form to write: ``--to``, or the one that the ``-o`` file's suffix names; a suffix
+    that names another form than ``--to``, or none, is refused rather than guessed."""
+    if output is None:
+        return to or "spec"
+    suffix = Path(output).suffix.lower()
+    named = _SUFFIX_TARGET.get(suffix)
+    if to is None and named is None:
+        known = ", ".join(_SUFFIX_TARGET)
+        raise InputError(
+            f"cannot tell the form to write from {_short(output)!r}: name the file {known}, "
+            "or give --to"
+        )
+    if to is not None and named is not None and to != named:
+        raise InputError(
+            f"-o {_short(output)} names {named} but --to says {to}: "
+            f"drop --to or name the file for {to}"
+        )
+    return to or named or "spec"
 
 
 def _run_convert(args: argparse.Namespace) -> int:
+    target = output_target(args.to, args.output)
     s = read_schedule(args.source)
-    target = args.to
-    if target is None:
-        suffix = Path(args.output).suffix.lower() if args.output else ""
-        target = _SUFFIX_TARGET.get(suffix, "spec")
     text = convert(s, target)
     if args.output is None:
         sys.stdout.write(text)
@@ -362,7 +641,7 @@ def _run_convert(args: argparse.Namespace) -> int:
     try:
         Path(args.output).write_text(text, encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot write {args.output}: {e.strerror or e}") from None
+        raise InputError(f"cannot write {_short(args.output)}: {e.strerror or e}") from None
     print(f"wrote {args.output}")
     return 0
 
@@ -402,7 +681,8 @@ COMMANDS: dict[str, Command] = {
         "chart one or more schedules (PNG, SVG, PDF, or a window)", _plot_arguments, _run_plot
     ),
     "show": Command(
-        "a schedule in the terminal: a text chart and its values at the phase boundaries",
+        "schedules in the terminal: a text chart and the values at the phase boundaries, "
+        "or every value as CSV or JSON",
         _show_arguments,
         _run_show,
     ),
@@ -483,6 +763,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except InputError as e:
         print(f"lrkit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except ArithmeticError as e:  # a valid but extreme schedule overflowed float64
+        reason = f"{type(e).__name__}: {_short(str(e), 80)}"
+        print(f"lrkit {args.command}: error: the schedule overflows ({reason})", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

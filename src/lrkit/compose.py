@@ -25,7 +25,7 @@ from lrkit import _params as p
 from lrkit import _validate as v
 from lrkit._core import Compound, Schedule, as_phase
 from lrkit._ops import MATH, Array, NumpyOps, Ops
-from lrkit.schedules import Cosine, Exponential, Linear
+from lrkit.schedules import Cosine, Exponential, Linear, OneMinusSqrt
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -222,6 +222,50 @@ class Warmup(Compound, name="warmup"):
         else:
             ramp = Exponential(a, b / a, W, end_lr=b)
         return Join((ramp, self.schedule), (W,))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Cooldown(Compound, name="cooldown"):
+    r"""``schedule`` until ``at``, then a cooldown from its rate there to ``end_lr`` over
+    ``length`` ("decay anytime", Hägele et al. 2024, arXiv 2405.18392).
+
+    $$\eta(t) = \begin{cases} s(t) & t < a \\ c(t - a) & t \ge a \end{cases}$$
+
+    with $c$ falling from $s(a)$ to ``end_lr`` over $L$: ``"linear"``, ``"cosine"`` (half
+    cosine) or ``"1-sqrt"`` (:class:`~lrkit.schedules.Linear`, :class:`~lrkit.schedules.Cosine`,
+    :class:`~lrkit.schedules.OneMinusSqrt`); ``end_lr`` holds after $a + L$. Any schedule can
+    be cooled down from any step without planning the decay in advance (for example a
+    constant rate, or a warmup-stable-decay run stopped early). Continuous at $a$; the total
+    length is $a + L$.
+
+    Examples:
+        >>> s = lrkit.cooldown(lrkit.constant(0.1), at=50, length=20, shape="linear")
+        >>> s(0), s(49), s(50), s(60), s(70), s(100)
+        (0.1, 0.1, 0.1, 0.05, 0.0, 0.0)
+        >>> s = lrkit.cooldown(lrkit.constant(0.1), at=50, length=100)   # "1-sqrt"
+        >>> s(50), s(75), s(150)
+        (0.1, 0.05, 0.0)
+    """
+
+    example: ClassVar[str] = (
+        "cooldown(warmup(constant(start_lr=0.1), steps=10), at=60, length=40, shape='1-sqrt')"
+    )
+
+    schedule: Schedule = p.schedule("The schedule that runs until the cooldown.")
+    at: float = p.time("$a$, when the cooldown starts (from the rate $s(a)$).")
+    length: float = p.length("$L$, the cooldown's length.")
+    shape: str = p.choice("The cooldown's shape.", ("linear", "cosine", "1-sqrt"), "1-sqrt")
+    end_lr: float = p.rate("The rate at the end, held after.", 0.0)
+
+    def build(self) -> Schedule:
+        a, L, end = self.at, self.length, self.end_lr
+        start = float(self.schedule(a))
+        decay: Schedule = {
+            "linear": Linear(start, L, end_lr=end),
+            "cosine": Cosine(start, L, end),
+            "1-sqrt": OneMinusSqrt(start, L, end),
+        }[self.shape]
+        return join([self.schedule, decay], [a])
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -41,15 +41,19 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2 has no keras.ops
     raise ImportError(f"lrkit.keras needs Keras 3. Found Keras {keras.__version__}")
 
 from lrkit import _validate as v
-from lrkit._adapt import Clock, rate_source
+from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
 from lrkit._core import Config, ConfigError, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
+from lrkit.control import Plateau, horizon_problem, warn_horizon
 
 __all__ = [
+    "HorizonCheck",
     "KerasOps",
     "KerasSchedule",
     "LearningRateScheduler",
     "ReduceOnPlateau",
+    "change_plan",
+    "find_lr",
     "schedule",
 ]
 
@@ -108,11 +112,24 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
     backend. Its config is the lrkit config, so ``model.save`` / ``keras.models.load_model``
     restore it (no ``custom_objects``, safe mode) once ``lrkit.keras`` is imported.
 
-    Build it with :func:`schedule`. Keras counts raw optimizer calls: with
-    ``gradient_accumulation_steps=k`` the schedule sees micro-batches, k per update.
+    Build it with :func:`schedule`. Keras calls a schedule with its raw call counter: with
+    ``gradient_accumulation_steps=k`` that counts micro-batches, k per update, so give the same
+    ``accumulation_steps=k`` here and the schedule counts updates.
+
+    ``on_change`` (saved in the config) is the policy :meth:`resume_from` applies when the
+    plan changes on resume (see :func:`change_plan`); ``plan`` is the schedule it was given,
+    kept when a take-over bent it (``schedule`` is then what runs).
     """
 
-    def __init__(self, schedule: Schedule, steps_per_epoch: float | None = None) -> None:
+    def __init__(
+        self,
+        schedule: Schedule,
+        steps_per_epoch: float | None = None,
+        *,
+        accumulation_steps: int = 1,
+        on_change: str = "refuse",
+        plan: Schedule | None = None,
+    ) -> None:
         if isinstance(schedule, _KerasLRSchedule) or not isinstance(schedule, Schedule):
             raise TypeError(
                 f"Argument `schedule` must be an lrkit schedule. Received: schedule={schedule!r}"
@@ -122,56 +139,143 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
             steps_per_epoch = v.positive("steps_per_epoch", steps_per_epoch)
         self.schedule = schedule
         self.steps_per_epoch = steps_per_epoch
-        self._clock = Clock(steps_per_epoch)
+        self.accumulation_steps = _count("accumulation_steps", accumulation_steps, minimum=1)
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self.plan = schedule if plan is None else plan
+        self._clock = Clock(steps_per_epoch, self.accumulation_steps)
         self._ops = KerasOps.of("float32")
 
     def __call__(self, step: Any) -> Any:
-        # The clock's time, as every adapter and lrkit.stretch compute it (whole epochs, then
-        # the remainder: exact epoch starts under XLA).
+        # The clock's time, as every adapter and lrkit.stretch compute it (micro-batches to
+        # updates, then whole epochs and the remainder: exact epoch starts under XLA).
         t = self._clock.time(keras.ops.cast(step, "float32"), self._ops)
         return self.schedule.evaluate(keras.ops.maximum(t, 0.0), self._ops)
 
     def get_config(self) -> Config:
-        return {"schedule": self.schedule.to_config(), "steps_per_epoch": self.steps_per_epoch}
+        config: Config = {
+            "schedule": self.schedule.to_config(),
+            "steps_per_epoch": self.steps_per_epoch,
+            "accumulation_steps": self.accumulation_steps,
+        }
+        if self.on_change != "refuse":
+            config["on_change"] = self.on_change
+        if self.plan != self.schedule:
+            config["plan"] = self.plan.to_config()
+        return config
 
     @classmethod
     def from_config(cls, config: Config) -> KerasSchedule:
         # A saved model is input like any config: refused with ConfigError, never KeyError.
-        if not isinstance(config, dict) or not set(config) <= {"schedule", "steps_per_epoch"}:
+        if not isinstance(config, dict) or "schedule" not in config or not set(config) <= _KEYS:
             raise ConfigError(
-                "A KerasSchedule config is a dict with the keys `schedule` and "
-                f"`steps_per_epoch`. Received: {v.short(config)}"
+                "A KerasSchedule config is a dict with a `schedule` key and optionally "
+                f"{', '.join(sorted(_KEYS - {'schedule'}))}. Received: {v.short(config)}"
             )
-        if "schedule" not in config:
-            raise ConfigError(
-                f"A KerasSchedule config needs a `schedule` key. Received: {v.short(config)}"
-            )
-        return cls(from_config(config["schedule"]), config.get("steps_per_epoch"))
+        plan = config.get("plan")
+        return cls(
+            from_config(config["schedule"]),
+            config.get("steps_per_epoch"),
+            accumulation_steps=config.get("accumulation_steps", 1),
+            on_change=config.get("on_change", "refuse"),
+            plan=None if plan is None else from_config(plan),
+        )
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.schedule,
+            self.steps_per_epoch,
+            self.accumulation_steps,
+            self.on_change,
+            self.plan,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KerasSchedule):
             return NotImplemented
-        return (self.schedule, self.steps_per_epoch) == (other.schedule, other.steps_per_epoch)
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.schedule, self.steps_per_epoch))
+        return hash(self._key())
 
     def __repr__(self) -> str:
         per_epoch = (
             "" if self.steps_per_epoch is None else f", steps_per_epoch={self.steps_per_epoch}"
         )
-        return f"KerasSchedule({self.schedule!r}{per_epoch})"
+        k = self.accumulation_steps
+        accumulation = "" if k == 1 else f", accumulation_steps={k}"
+        policy = "" if self.on_change == "refuse" else f", on_change={self.on_change!r}"
+        plan = "" if self.plan == self.schedule else f", plan={self.plan!r}"
+        return f"KerasSchedule({self.schedule!r}{per_epoch}{accumulation}{policy}{plan})"
 
+    def resume_from(self, previous: Any, step: int) -> KerasSchedule:
+        """The schedule to run from update ``step`` on, when ``previous`` ran before it.
+
+        ``previous`` is the run's own schedule (a :class:`KerasSchedule`, as
+        ``keras.models.load_model`` restores it). The same plan (or a take-over of this
+        plan) continues as it is; under another plan, ``on_change`` decides: ``"refuse"``
+        raises ``ValueError``, ``"keep_count"`` returns this schedule, ``"continue"`` returns
+        it bent to start from the rate ``previous`` gives at ``step`` and to reach its own
+        value at its end (:func:`lrkit._adapt.take_over`), keeping ``plan`` in the config.
+        """
+        if not isinstance(previous, KerasSchedule):
+            raise TypeError(
+                "Argument `previous` must be the run's lrkit.keras.KerasSchedule. "
+                f"Received: previous={previous!r}"
+            )
+        if previous.plan == self.plan and previous._clock == self._clock:
+            return previous if previous.on_change == self.on_change else self._as(previous)
+        if self.on_change == "keep_count":
+            return self
+        if self.on_change == "refuse":
+            raise ValueError(
+                f"The run being resumed was planned with {previous.plan.spec()}, and the "
+                f"schedule given is {self.plan.spec()}. Choose what a resume under a new plan "
+                "does when you build it: lrkit.keras.schedule(..., on_change='continue') "
+                "takes over from the run's rate and reaches the schedule's end; "
+                "on_change='keep_count' uses it as it is from the saved count."
+            )
+        rate = float(previous.schedule(previous._clock.time(step)))
+        at = float(self._clock.time(step))
+        bent = take_over(self.plan, at, rate)
+        return self._running(bent)
+
+    def _as(self, previous: KerasSchedule) -> KerasSchedule:
+        """``previous``'s schedule under this one's policy."""
+        return self._running(previous.schedule)
+
+    def _running(self, schedule: Schedule) -> KerasSchedule:
+        """This one, running ``schedule`` for its plan."""
+        return KerasSchedule(
+            schedule,
+            self.steps_per_epoch,
+            accumulation_steps=self.accumulation_steps,
+            on_change=self.on_change,
+            plan=self.plan,
+        )
+
+
+#: The keys of a KerasSchedule config (what get_config writes).
+_KEYS = {"schedule", "steps_per_epoch", "accumulation_steps", "on_change", "plan"}
 
 keras.saving.register_keras_serializable(package="lrkit")(KerasSchedule)
 
 
-def schedule(s: Schedule, steps_per_epoch: float | None = None) -> KerasSchedule:
+def schedule(
+    s: Schedule,
+    steps_per_epoch: float | None = None,
+    *,
+    accumulation_steps: int = 1,
+    on_change: str = "refuse",
+) -> KerasSchedule:
     """``s`` as a Keras ``LearningRateSchedule``, computed in-graph at every optimizer update.
 
     Give ``steps_per_epoch`` when ``s`` counts epochs: update ``k`` then uses
     ``s(k / steps_per_epoch)``. Without it ``s`` counts updates: update ``k`` uses ``s(k)``.
+    With an optimizer built with ``gradient_accumulation_steps=k``, give
+    ``accumulation_steps=k`` too: Keras calls the schedule with its count of micro-batches,
+    which this divides back to updates (``steps_per_epoch`` then counts updates as well).
     Import ``lrkit.keras`` before ``keras.models.load_model`` reads a model saved with it.
+    ``on_change`` is the policy of :func:`change_plan` (saved in the config).
 
     >>> import keras, lrkit, lrkit.keras
     >>> lr = lrkit.keras.schedule(lrkit.cosine(start_lr=0.1, decay_steps=10), steps_per_epoch=50)
@@ -179,7 +283,31 @@ def schedule(s: Schedule, steps_per_epoch: float | None = None) -> KerasSchedule
     >>> round(float(lr(250)), 6), round(float(lr(500)), 6)     # epoch 5 and epoch 10
     (0.05, 0.0)
     """
-    return KerasSchedule(s, steps_per_epoch)
+    return KerasSchedule(
+        s, steps_per_epoch, accumulation_steps=accumulation_steps, on_change=on_change
+    )
+
+
+def change_plan(model: Any, new: KerasSchedule) -> KerasSchedule:
+    """Give a loaded model's optimizer a new in-graph schedule, under ``new.on_change``.
+
+    For a model restored with ``keras.models.load_model`` (its optimizer holds the run's
+    schedule and update count): applies :meth:`KerasSchedule.resume_from` at
+    ``optimizer.iterations``, sets the result as the optimizer's learning rate and returns
+    it. A weights-only checkpoint (``BackupAndRestore``, ``load_weights``) holds the count but
+    no schedule, so there the schedule the model was compiled with simply runs from the
+    restored count (``"keep_count"``); use the callback to apply a policy there.
+    """
+    if not isinstance(new, KerasSchedule):
+        raise TypeError(
+            f"Argument `new` must be an lrkit.keras.KerasSchedule. Received: new={new!r}"
+        )
+    optimizer = model.optimizer
+    chosen = new.resume_from(optimizer._learning_rate, _iterations(optimizer))
+    optimizer.learning_rate = chosen
+    if getattr(model, "train_function", None) is not None:  # it holds the old schedule
+        model.make_train_function(force=True)
+    return chosen
 
 
 # --------------------------------------------------------------------------------------
@@ -228,12 +356,17 @@ def _time(t: float) -> float:
 
 
 def _float(x: Any) -> float:
-    """A scalar tensor or Keras variable as a Python float."""
+    """A scalar tensor or Keras variable as a Python float.
+
+    Through NumPy, as Keras' own callbacks read it: under a ``tf.distribute`` strategy a
+    variable's value is a ``MirroredVariable``, which ``float()`` refuses. A torch tensor is
+    detached instead (``float()`` warns on one that requires grad, NumPy on any).
+    """
     if isinstance(x, keras.Variable):
         x = x.value
-    if hasattr(x, "detach"):  # a torch tensor that requires grad warns on float()
-        x = x.detach()
-    return float(x)
+    if hasattr(x, "detach"):
+        return float(x.detach())
+    return float(keras.ops.convert_to_numpy(x))
 
 
 def _iterations(optimizer: Any) -> int:
@@ -264,6 +397,16 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
     and ``verbose=1`` prints Keras' line once per epoch. The optimizer must hold a plain float
     rate: one built with a ``LearningRateSchedule`` cannot be set (use :func:`schedule` alone).
 
+    **Changing the plan on resume.** Keras saves no state of a callback (``BackupAndRestore``
+    and ``model.save`` keep the weights, the optimizer and the epoch), so at the first epoch
+    of a resumed ``fit`` (``optimizer.iterations > 0`` and, in epochs, ``initial_epoch > 0``)
+    the callback compares the rate the optimizer holds, the last one set, with what
+    ``schedule`` gives at that update. If they differ, the plan changed, and ``on_change``
+    decides: ``"refuse"`` (default) raises ``ValueError``; ``"keep_count"`` uses ``schedule``
+    as it is (the rate may jump); ``"continue"`` bends ``schedule`` to pass through the run's
+    last rate and to reach its own value at its end (:func:`lrkit._adapt.take_over`). Only
+    the learning rate is checked; a function ``f(epoch, lr)`` is never checked.
+
     Other hyperparameters: ``hyperparameters={"momentum": s_m, "beta_1": s_b, ...}`` sets each
     named optimizer attribute from its own schedule (same unit) at the start of every epoch and
     logs it. Keras compiles these attributes into the train step as constants, so a change
@@ -276,6 +419,8 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         per_batch: update before every batch (default: ``True`` for steps, ``False`` for epochs).
         steps_per_epoch: batches per epoch, for ``per_batch`` epochs when Keras does not know.
         hyperparameters: optimizer attribute name -> lrkit schedule or ``f(epoch)``.
+        on_change: ``"refuse"``, ``"keep_count"`` or ``"continue"``: what a resumed ``fit``
+            does when the run's rate shows it was planned with another schedule.
 
     >>> import numpy as np, keras, lrkit, lrkit.keras
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -296,6 +441,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         per_batch: bool | None = None,
         steps_per_epoch: int | None = None,
         hyperparameters: Mapping[str, Schedule | Callable[[Any], Any]] | None = None,
+        on_change: str = "refuse",
     ) -> None:
         super().__init__()
         self.schedule = schedule
@@ -317,12 +463,21 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         self._steps: int | None = None
         self._clock = Clock()
         self._epoch = 0
+        self._horizon_warned = False
+        self._rival_warned = False
+        self._last_set: float | None = None  # the rate this callback set last (float32)
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self._taken_over: Schedule | None = None  # the plan, bent on a resume ("continue")
+        self._resume_checked = False
 
     # -- the rate ----------------------------------------------------------------------
 
     def _base_rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
         """The schedule's value at ``t``, and the value as the user's function returned it."""
         source = self._source
+        if self._taken_over is not None:
+            value = float(self._taken_over(t))
+            return value, value
         if source.function is None:
             if not isinstance(self.schedule, Schedule):  # f(epoch): show what it returned
                 value = self.schedule(_time(t))
@@ -338,8 +493,11 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
 
     def _set_rate(self, t: float, epoch: int, announce: bool) -> None:
         optimizer = self.model.optimizer
+        if self._last_set is not None and not self._rival_warned:
+            self._check_unchanged(_float(optimizer.learning_rate))
         rate, shown = self._rate(t, optimizer)
         optimizer.learning_rate = rate
+        self._last_set = float(np.float32(rate))
         if announce and self.verbose > 0:
             _print(f"\nEpoch {epoch + 1}: {type(self).__name__} setting learning rate to {shown}.")
 
@@ -357,12 +515,56 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         if changed:  # the compiled step holds the old values as constants
             self.model.make_train_function(force=True)
 
+    def _check_resume(self, epoch: int) -> None:
+        """At the first epoch of a resumed fit: apply ``on_change`` if the plan changed."""
+        optimizer = self.model.optimizer
+        done = _iterations(optimizer)
+        if done == 0 or self._source.takes_lr or (self.unit == "epoch" and epoch == 0):
+            self._taken_over = None
+            return  # a fresh run, or nothing to compare with
+        if self.unit == "step":
+            last: float = done - 1
+        elif self.per_batch:
+            assert self._steps is not None  # set in on_train_begin
+            last = self._clock.time(epoch * self._steps - 1, MATH)
+        else:
+            last = epoch - 1
+        ran = _float(optimizer.learning_rate)
+        planned, _ = self._rate(last, optimizer)
+        if abs(ran - planned) <= 1e-6 * max(abs(ran), abs(planned)) + 1e-12:  # float32 storage
+            return
+        if self.on_change == "keep_count":
+            return
+        unit = "step" if self.unit == "step" else "epoch"
+        if self.on_change == "refuse":
+            raise ValueError(
+                f"{type(self).__name__}: the run being resumed used learning rate {ran:.6g} "
+                f"at its last update ({unit} {last:g}), but the schedule given has "
+                f"{planned:.6g} there: the plan changed since the checkpoint. Choose what a "
+                f"resume under a new plan does when you build the callback: "
+                f"{type(self).__name__}(..., on_change='continue') takes over from the run's "
+                "rate and reaches the schedule's end; on_change='keep_count' uses the "
+                "schedule as it is from the saved count."
+            )
+        plan = self._source.schedule
+        assert plan is not None  # f(epoch, lr) returned above
+        if plan.duration is None:
+            raise ValueError(
+                f"on_change='continue' needs a schedule with an end to take over towards; "
+                f"{plan!r} has none. Choose on_change='keep_count'."
+            )
+        self._taken_over = take_over(plan, float(last), ran)
+
     # -- Keras hooks -------------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._resume_checked = False  # checked at the first epoch: after BackupAndRestore
         optimizer = self.model.optimizer
         _check_settable(optimizer, type(self).__name__)
         _check_hyperparameters(optimizer, self.hyperparameters)
+        self._last_set = None
+        self._warn_about_siblings(_fit_callbacks())
+        self._check_horizon()
         if self.per_batch:
             if getattr(self.model, "steps_per_execution", 1) != 1:
                 raise ValueError(
@@ -394,8 +596,69 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
             )
         return int(known)
 
+    # -- no silent mistakes -------------------------------------------------------------
+
+    def _check_horizon(self) -> None:
+        """Warn once if the schedule ends long before or after this fit() (HorizonWarning)."""
+        params = self.params or {}
+        if self._horizon_warned or not isinstance(self._source.schedule, Schedule):
+            return
+        self._horizon_warned = warn_horizon(
+            horizon_problem(
+                self._source.schedule.duration,
+                unit=self.unit,
+                steps_per_epoch=params.get("steps"),
+                epochs=params.get("epochs"),
+                to_epochs="give unit='epoch' (and per_batch=True to update every batch)",
+                to_steps="give unit='step'",
+            ),
+            f"lrkit.keras.{type(self).__name__}",
+            stacklevel=2,
+        )
+
+    def _warn_about_siblings(self, callbacks: list[Any]) -> None:
+        """Warn once, naming them, about other callbacks of this fit() that set the rate."""
+        rivals = [
+            cb
+            for cb in callbacks
+            if cb is not self and isinstance(cb, (*_RATE_SETTERS, LearningRateScheduler))
+        ]
+        if not rivals or self._rival_warned:
+            return
+        self._rival_warned = True
+        names = ", ".join(sorted({_qualified(cb) for cb in rivals}))
+        warnings.warn(
+            f"{names} in the same fit() sets the learning rate too; lrkit.keras."
+            f"{type(self).__name__} sets its schedule's rate at every "
+            f"{'batch' if self.per_batch else 'epoch'} and overrides it, so its changes (and "
+            "its 'reducing learning rate' messages) have no lasting effect. Keep one: "
+            "lrkit.keras.ReduceOnPlateau(schedule, ...) reduces on a plateau on top of any "
+            "schedule.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    def _check_unchanged(self, now: float) -> None:
+        """Warn once if something else changed the rate since this callback set it."""
+        ours = self._last_set
+        assert ours is not None
+        if abs(now - ours) <= 1e-6 * max(abs(ours), 1e-30):
+            return
+        self._rival_warned = True
+        warnings.warn(
+            f"The learning rate was changed from {ours:.6g} to {now:.6g} by another callback or "
+            f"scheduler since lrkit.keras.{type(self).__name__} set it; lrkit overrides it. "
+            "Keep one callback that sets the rate (lrkit.keras.ReduceOnPlateau reduces on a "
+            "plateau on top of any schedule).",
+            UserWarning,
+            stacklevel=3,
+        )
+
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
+        if not self._resume_checked:
+            self._resume_checked = True
+            self._check_resume(epoch)
         self._set_hyperparameters(epoch)
         if not self.per_batch:
             self._set_rate(epoch, epoch, announce=True)
@@ -417,6 +680,82 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         logs["learning_rate"] = _float(optimizer.learning_rate)
         for name in self.hyperparameters:
             logs[name] = float(getattr(optimizer, name))
+
+
+#: Keras' own callbacks that set the learning rate.
+_RATE_SETTERS: tuple[type, ...] = (
+    keras.callbacks.LearningRateScheduler,
+    keras.callbacks.ReduceLROnPlateau,
+)
+
+
+def _qualified(callback: Any) -> str:
+    kind = type(callback)
+    module = "keras.callbacks" if kind in _RATE_SETTERS else kind.__module__
+    return f"{module}.{kind.__qualname__}"
+
+
+def _fit_callbacks() -> list[Any]:
+    """The callbacks of the running fit(): Keras gives a callback no view of its siblings, but
+    the ``CallbackList`` calling ``on_train_begin`` holds them (a few frames up the stack)."""
+    frame = sys._getframe(1)
+    for _ in range(8):
+        frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:
+            break
+        holder = frame.f_locals.get("self")
+        if isinstance(holder, keras.callbacks.CallbackList):
+            return list(holder.callbacks)
+    return []
+
+
+class HorizonCheck(_Callback):  # type: ignore[misc]
+    """A callback that checks an in-graph schedule's length against ``fit()``'s.
+
+    An in-graph schedule (:func:`schedule`) runs inside the optimizer and never sees
+    ``fit()``'s epochs and batches; this callback does, at the start of training, and warns
+    once (:class:`lrkit.HorizonWarning`) if the schedule ends long before the run (an epoch
+    schedule built without ``steps_per_epoch`` decays to its end in a few batches) or long
+    after it. lrkit's own callbacks check themselves; this one is for in-graph schedules.
+
+    >>> import numpy as np, keras, lrkit, lrkit.keras
+    >>> s = lrkit.cosine(start_lr=0.1, decay_steps=4)  # meant as 4 epochs
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(lrkit.keras.schedule(s)), loss="mse")
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = model.fit(np.ones((64, 2)), np.ones(64), batch_size=8, epochs=4, verbose=0,
+    ...                   callbacks=[lrkit.keras.HorizonCheck()])
+    >>> print(str(caught[0].message).split(": ", 1)[1])
+    the schedule ends at 4 steps but training runs 32 updates (4 epochs): the rate reaches
+    its end value early and the remaining updates are wasted; did you mean an epoch schedule?
+    Read it in epochs: build it with lrkit.keras.schedule(s, steps_per_epoch=8).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._warned = False
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        rate = getattr(self.model.optimizer, "_learning_rate", None)
+        if self._warned or not isinstance(rate, KerasSchedule):
+            return
+        params = self.params or {}
+        steps, epochs = params.get("steps"), params.get("epochs")
+        self._warned = warn_horizon(
+            horizon_problem(
+                rate.schedule.duration,
+                unit="step" if rate.steps_per_epoch is None else "epoch",
+                steps_per_epoch=rate.steps_per_epoch or steps,
+                total_steps=None if steps is None or epochs is None else steps * epochs,
+                epochs=epochs,
+                to_epochs="build it with lrkit.keras.schedule(s, steps_per_epoch={spe})",
+                to_steps="build it with lrkit.keras.schedule(s), without steps_per_epoch",
+            ),
+            "lrkit.keras.HorizonCheck",
+            stacklevel=2,
+        )
 
 
 def _source(name: str, fn: Any, *, allow_lr: bool = True) -> Any:
@@ -509,12 +848,25 @@ class ReduceOnPlateau(LearningRateScheduler):
     The rate itself is set like :class:`LearningRateScheduler` (``unit``, ``per_batch``,
     ``hyperparameters``); a function ``f(epoch, lr)`` is refused, since ``lr`` would already
     hold the factor. The factor lives in the callback (``.scale``): to resume, pass the old
-    callback's ``scale``.
+    callback's ``scale``, or save :meth:`state_dict` and :meth:`load_state_dict` it into the
+    new callback to continue exactly (best and counters too). The state machine is
+    :class:`lrkit.control.Plateau` with ``rule="keras"``.
 
     Args:
         schedule: an lrkit schedule or a function ``f(epoch)``.
-        monitor, factor, patience, verbose, mode, min_delta, cooldown, min_lr: as in Keras.
+        monitor: the metric watched, a key of the epoch's logs (``"val_loss"``).
+        factor: what the plateau factor is multiplied by at each reduction (0.1), in [0, 1).
+        patience: epochs without improvement before a reduction (10).
+        verbose: 0 quiet, 1 print the rate at each epoch's start and each reduction.
+        mode: ``"min"`` (lower is better), ``"max"``, or ``"auto"`` (the metric's own direction).
+        min_delta: the least change that counts as an improvement (absolute, 1e-4).
+        cooldown: epochs after a reduction before bad epochs are counted again (0).
+        min_lr: the reduction never takes the rate below this (0.0).
         scale: the factor to start from (1.0; a previous run's ``.scale`` to resume).
+        unit: ``"epoch"`` or ``"step"``, the unit ``schedule`` counts in.
+        per_batch: update before every batch (default: ``True`` for steps, ``False`` for epochs).
+        steps_per_epoch: batches per epoch, for ``per_batch`` epochs when Keras does not know.
+        hyperparameters: optimizer attribute name -> lrkit schedule or ``f(epoch)``.
 
     >>> import lrkit, lrkit.keras
     >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
@@ -547,6 +899,9 @@ class ReduceOnPlateau(LearningRateScheduler):
             steps_per_epoch=steps_per_epoch,
             hyperparameters=hyperparameters,
         )
+        # The plateau factor is part of the rate and is not saved by Keras: a resume cannot
+        # tell a changed plan from a factor not passed back (`scale`), so the count is kept.
+        self.on_change = "keep_count"
         if self._source.takes_lr:
             raise TypeError(
                 "Argument `schedule` must be an lrkit schedule or a function f(epoch): with "
@@ -556,28 +911,83 @@ class ReduceOnPlateau(LearningRateScheduler):
         if not isinstance(monitor, str):
             raise TypeError(f"Argument `monitor` must be a string. Received: monitor={monitor!r}")
         self.monitor = monitor
-        self.factor = v.number("factor", factor)
-        if not 0 <= self.factor < 1:
-            raise ValueError(f"Argument `factor` must be in [0, 1). Received: factor={factor!r}")
-        self.patience = _count("patience", patience)
         self.mode = v.choice("mode", mode, ("auto", "min", "max"))
         self.min_delta = abs(v.number("min_delta", min_delta))
-        self.cooldown = _count("cooldown", cooldown)
-        self.min_lr = v.nonnegative("min_lr", min_lr)
-        self.scale = v.positive("scale", scale)
-        self.best: float | None = None
-        self.wait = 0
-        self.cooldown_counter = 0
-        self._lower_is_better: bool | None = None
+        # The state machine every adapter shares, on Keras' rule (lrkit.control.Plateau).
+        self.plateau = Plateau(
+            rule="keras",
+            mode=mode,
+            factor=factor,
+            patience=patience,
+            threshold=self.min_delta,
+            threshold_mode="abs",
+            cooldown=cooldown,
+            min_lr=min_lr,
+        )
+        self.plateau.scales = [float(v.positive("scale", scale))]
+        self._loaded = False
+        self.factor, self.patience = self.plateau.factor, self.plateau.patience
+        self.cooldown, self.min_lr = self.plateau.cooldown, self.plateau.min_lrs[0]
+
+    # The plateau's state, under the names of Keras' callback (and lrkit 0.1's).
+    @property
+    def scale(self) -> float:
+        return self.plateau.scales[0]
+
+    @scale.setter
+    def scale(self, value: float) -> None:
+        self.plateau.scales = [float(v.positive("scale", value))]
+
+    @property
+    def best(self) -> float | None:
+        return self.plateau.best
+
+    @property
+    def wait(self) -> int:
+        return self.plateau.num_bad
+
+    @property
+    def cooldown_counter(self) -> int:
+        return self.plateau.cooldown_counter
 
     def _rate(self, t: float, optimizer: Any) -> tuple[float, Any]:
         base, _ = self._base_rate(t, optimizer)
-        rate = max(base * self.scale, min(base, self.min_lr))
+        rate = self.plateau.rate(base)
         return rate, rate
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         super().on_train_begin(logs)
-        self.best, self.wait, self.cooldown_counter = None, 0, 0
+        if self._loaded:  # resuming from load_state_dict(): keep the whole state
+            self._loaded = False
+        else:  # as Keras: a new fit() forgets best and counters, keeps the factor
+            self.plateau.reset()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The plateau's state (``best``, ``num_bad``, ``cooldown_counter``, ``scales``) and
+        options, as plain Python types (``json.dumps`` writes it)."""
+        return {"options": self.plateau.options(), "plateau": self.plateau.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a saved :meth:`state_dict`; the next ``fit()`` continues from it exactly
+        (instead of forgetting ``best`` and the counters, as a fresh ``fit()`` does)."""
+        if not isinstance(state, dict) or not {"options", "plateau"} <= set(state):
+            raise ValueError(
+                "Argument `state` must come from lrkit.keras.ReduceOnPlateau.state_dict(). "
+                f"Received: {state!r}"
+            )
+        saved, given = dict(state["options"]), self.plateau.options()
+        if "auto" in (saved.get("mode"), given["mode"]):  # "auto" resolves at the 1st epoch
+            saved.pop("mode", None)
+            given.pop("mode")
+        if saved != given:
+            raise ValueError(
+                "The saved ReduceOnPlateau state was made with other options: saved "
+                f"{state['options']!r}, given {self.plateau.options()!r}"
+            )
+        self.plateau.load_state_dict(state["plateau"])
+        if self.plateau.mode == "auto" and state["options"].get("mode") in ("min", "max"):
+            self.plateau.mode = state["options"]["mode"]
+        self._loaded = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_end(epoch, logs)
@@ -590,34 +1000,14 @@ class ReduceOnPlateau(LearningRateScheduler):
                 stacklevel=2,
             )
             return
-        current = float(current)
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.wait = 0
-        if self._improved(current):
-            self.best = current
-            self.wait = 0
-        elif self.cooldown_counter <= 0:
-            self.wait += 1
-            rate = _float(self.model.optimizer.learning_rate)
-            if self.wait >= self.patience and rate > np.float32(self.min_lr):
-                self.scale *= self.factor
-                self.cooldown_counter = self.cooldown
-                self.wait = 0
-                if self.verbose > 0:
-                    _print(
-                        f"\nEpoch {epoch + 1}: ReduceOnPlateau reducing the learning rate's "
-                        f"factor to {self.scale}."
-                    )
-
-    def _improved(self, current: float) -> bool:
-        if self.best is None:
-            return True
-        if self._lower_is_better is None:
-            self._lower_is_better = self._direction_is_down()
-        if self._lower_is_better:
-            return current + self.min_delta < self.best
-        return current - self.min_delta > self.best
+        if self.plateau.mode == "auto":
+            self.plateau.mode = "min" if self._direction_is_down() else "max"
+        rate = _float(self.model.optimizer.learning_rate)
+        if self.plateau.step(float(current), [rate]) and self.verbose > 0:
+            _print(
+                f"\nEpoch {epoch + 1}: ReduceOnPlateau reducing the learning rate's "
+                f"factor to {self.scale}."
+            )
 
     def _direction_is_down(self) -> bool:
         """``mode``, or in ``"auto"`` mode the monitored metric's own direction (as Keras)."""
@@ -648,8 +1038,7 @@ def _metrics(model: Any) -> list[Any]:
 
 
 def _count(name: str, value: Any, minimum: int = 0) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
-            f"Argument `{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
+    return v.count(name, value, minimum)
+
+
+from lrkit._find_keras import find_lr  # noqa: E402  (the range test, lrkit.find)

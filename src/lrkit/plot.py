@@ -1,18 +1,24 @@
-"""See schedules before training: matplotlib charts, and a text chart for the terminal.
+"""See schedules before training: charts at true resolution, in notebooks, files and terminals.
 
-:func:`plot` draws one or many schedules on one axis, :func:`save` writes that chart to a PNG,
-SVG or PDF file, and :func:`text_chart` and :func:`table` show a schedule without a display
-(``lrkit show``). Times are whole epochs or steps ``0 .. N-1``: ``schedule(k)`` is the rate
-of the k-th epoch or update, so a chart of ``N`` epochs shows the ``N`` rates that training
-uses.
+:func:`chart` draws one or many schedules as a :class:`~lrkit._display.Chart`, which shows
+itself inline in a notebook (hand-written SVG, no matplotlib needed); :func:`plot` draws on a
+matplotlib axis, :func:`figure` makes a ``Figure`` and :func:`save` writes a PNG, SVG or PDF
+file. :func:`text_chart` and :func:`table` show a schedule without a display (``lrkit show``).
+Every schedule also has ``schedule.plot(...)`` (a ``Figure``) and displays itself in a notebook.
 
-The values come from one vectorized call per schedule, ``schedule(t)`` on a NumPy array, so
-the chart is the same function that training runs. A plain function ``f(epoch)`` (the seed's
-style) is accepted too and called once per plotted time. Phase boundaries of composites
-(``schedule.breakpoints``) are marked with dotted lines.
+The charts are drawn at true resolution, from one vectorized call per schedule: with
+``epochs`` and ``steps_per_epoch`` the rate of every update ``s(j / steps_per_epoch)`` on an
+axis in epochs (without ``steps_per_epoch``, 2000 points), every phase boundary and the
+instant before it (a jump is drawn at the boundary), so peaks and boundaries are drawn at
+their true values. ``update="epoch"`` draws a rate set once per epoch as the step it is: flat
+within each epoch. With ``steps`` the axis counts steps. Lines of more than 16,000 vertices
+keep each boundary and the extremes of every slice of the axis (see
+:func:`lrkit._display.thin`). A plain function ``f(epoch)`` (the seed's style) is accepted
+too and called once per plotted time. Phase boundaries (``schedule.breakpoints``) are marked
+with dotted lines.
 
 matplotlib is imported only inside :func:`plot`, :func:`figure` and :func:`save`
-(``pip install 'lrkit[plot]'``); the text chart needs NumPy only.
+(``pip install 'lrkit[plot]'``); the notebook chart and the text chart need NumPy only.
 
 >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
 >>> print(lrkit.plot.text_chart(s, epochs=100, width=40, height=6))
@@ -36,29 +42,33 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
-from lrkit._core import FunctionSchedule, Schedule, as_schedule
+from lrkit import _display
+from lrkit._core import Schedule, as_schedule
+from lrkit._display import Chart
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["curve", "figure", "plot", "save", "table", "text_chart", "times"]
+__all__ = ["Chart", "chart", "curve", "figure", "plot", "save", "table", "text_chart", "times"]
 
 ScheduleLike: TypeAlias = Schedule | Callable[[Any], float]
 Schedules: TypeAlias = ScheduleLike | Sequence[ScheduleLike] | Mapping[str, ScheduleLike]
 
 #: At most this many boundaries are marked per schedule; more (many restarts) only clutter.
-MAX_MARKS = 50
+MAX_MARKS = _display.MAX_MARKS
 #: Default length of a chart when neither ``epochs`` nor ``steps`` is given and no schedule
 #: has an end of its own.
-DEFAULT_LENGTH = 100
+DEFAULT_LENGTH = _display.DEFAULT_LENGTH
 FORMATS = ("png", "svg", "pdf")
+#: The largest image :func:`save` writes, in pixels (a PNG of 5000 x 5000).
+MAX_PIXELS = 25_000_000
 
 
 def named(schedules: Schedules) -> list[tuple[str, Schedule]]:
     """``(label, schedule)`` pairs from one schedule, a list of them, or a ``{label: schedule}``
     mapping. Plain functions become :class:`~lrkit.FunctionSchedule`; labels default to the
-    text form (shortened) or the function's name."""
+    text form (in full) or the function's name."""
     if isinstance(schedules, Mapping):
         return [(str(k), as_schedule(s)) for k, s in schedules.items()]
     if isinstance(schedules, Schedule) or callable(schedules):
@@ -68,7 +78,7 @@ def named(schedules: Schedules) -> list[tuple[str, Schedule]]:
     else:
         raise TypeError(
             "Argument `schedules` must be a schedule, a function of the epoch, a list of them "
-            f"or a dict of them. Received: schedules={schedules!r}"
+            f"or a dict of them. Received: schedules={_display._short(repr(schedules))}"
         )
     if not items:
         raise ValueError("Argument `schedules` is empty: give at least one schedule.")
@@ -79,45 +89,29 @@ def named(schedules: Schedules) -> list[tuple[str, Schedule]]:
     return out
 
 
-def label(schedule: Schedule, width: int = 60) -> str:
-    """A legend label: the text form, cut to ``width`` characters, or a function's name."""
-    if isinstance(schedule, FunctionSchedule):
-        return str(getattr(schedule.fn, "__name__", "function"))
-    text = schedule.spec()
-    return text if len(text) <= width else text[: width - 1] + "…"
+def label(schedule: Schedule) -> str:
+    """A legend label: the text form in full (charts wrap it), or a function's name."""
+    return _display.label_of(schedule)
 
 
 def length(epochs: int | None, steps: int | None, schedules: Sequence[Schedule]) -> tuple[int, str]:
     """The number of times to show and the unit's name, from ``epochs`` or ``steps``.
 
     With neither, the length is a little past the longest end among the schedules
-    (``DEFAULT_LENGTH`` if none ends).
+    (``DEFAULT_LENGTH`` if none ends, at most 10**15).
     """
-    if epochs is not None and steps is not None:
-        raise ValueError(
-            f"Give `epochs` or `steps`, not both. Received: epochs={epochs!r}, steps={steps!r}"
-        )
-    for name, value in (("epochs", epochs), ("steps", steps)):
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(
-                    f"Argument `{name}` must be an integer >= 1. Received: {name}={value!r}"
-                )
-            return int(value), name[:-1]
-    ends = [d for s in schedules if (d := s.duration) is not None and 0 < d < math.inf]
-    until = math.ceil(max(ends) * 1.1) + 1 if ends else DEFAULT_LENGTH
-    return until, "epoch"
+    return _display.length(epochs, steps, schedules)
 
 
 def times(schedule: Schedule, n: int, max_points: int = 2000) -> np.ndarray:
-    """The whole times ``0 .. n-1`` to evaluate: all of them, or ``max_points`` evenly spread
-    plus both sides of every phase boundary, so jumps stay sharp."""
+    """The whole times ``0 .. n-1`` of the terminal chart and table: all of them, or
+    ``max_points`` evenly spread plus both sides of every phase boundary, so jumps stay sharp."""
     if n <= max_points:
         return np.arange(n, dtype=np.float64)
     grid = np.round(np.linspace(0.0, n - 1.0, max_points))
-    edges = [math.ceil(b) for b in schedule.breakpoints(n)[: 10 * max_points] if 0 < b < n]
-    extra = np.array([e for b in edges for e in (b - 1, b) if 0 <= e < n], dtype=np.float64)
-    return np.unique(np.concatenate([grid, extra]))
+    edges = np.ceil(_display.boundaries(schedule, n, 10 * max_points))
+    extra = np.concatenate([edges - 1, edges])
+    return np.unique(np.concatenate([grid, extra[(extra >= 0) & (extra < n)]]))
 
 
 def curve(schedule: ScheduleLike, n: int, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
@@ -129,115 +123,105 @@ def curve(schedule: ScheduleLike, n: int, max_points: int = 2000) -> tuple[np.nd
 
 def boundaries(schedule: Schedule, n: int) -> list[float]:
     """The phase boundaries inside ``(0, n)``, or none when there are too many to mark."""
-    marks = sorted({b for b in schedule.breakpoints(n)[: 2 * MAX_MARKS] if 0 < b < n})
-    return marks if len(marks) <= MAX_MARKS else []
+    marks = _display.boundaries(schedule, n, 2 * MAX_MARKS)
+    return [float(b) for b in marks] if len(marks) <= MAX_MARKS else []
+
+
+def chart(
+    schedules: Schedules,
+    epochs: int | None = None,
+    *,
+    steps: int | None = None,
+    steps_per_epoch: int | None = None,
+    update: str = "step",
+    log: bool = False,
+    phases: bool = True,
+    title: str | None = None,
+    max_points: int = 4000,
+) -> Chart:
+    """The chart of one or many schedules, as plain arrays: it displays itself in a notebook
+    (SVG, no matplotlib) and draws as a matplotlib figure with ``.figure()``.
+
+    Args:
+        schedules: a schedule, a plain function ``f(epoch)``, a list of them, or a
+            ``{label: schedule}`` dict.
+        epochs: show epochs ``[0, epochs]``. steps: or steps ``[0, steps]`` (the x-axis
+            label says so). With neither, a little past the longest schedule.
+        steps_per_epoch: with ``epochs``, the updates per epoch: every update's rate
+            ``s(j / steps_per_epoch)`` is a vertex of the line.
+        update: ``"step"`` (the rate as it changes within an epoch) or ``"epoch"`` (the rate
+            set once per epoch, ``s(k)``, drawn flat over each epoch).
+        log: a logarithmic y-axis (zeros are left out).
+        phases: mark phase boundaries (``schedule.breakpoints``) with dotted lines.
+        title: the title; one schedule's default is its text form.
+        max_points: a line of more than ``4 * max_points`` vertices keeps, in each of
+            ``max_points`` slices of the axis, the first, last, lowest and highest, and every
+            phase boundary.
+
+    Examples:
+        >>> c = lrkit.plot.chart(lrkit.one_cycle_policy(0.1, 5), epochs=5, steps_per_epoch=391)
+        >>> line = c.series[0]
+        >>> float(line.y.max()), 1.5 in line.x
+        (0.1, True)
+        >>> c.svg().startswith("<svg")
+        True
+    """
+    return _display.schedule_chart(
+        named(schedules),
+        epochs,
+        steps=steps,
+        steps_per_epoch=steps_per_epoch,
+        update=update,
+        log=log,
+        phases=phases,
+        title=title,
+        max_points=max_points,
+    )
 
 
 def plot(
     schedules: Schedules,
     epochs: int | None = None,
     *,
-    steps: int | None = None,
     ax: Axes | None = None,
-    log: bool = False,
-    phases: bool = True,
-    title: str | None = None,
-    max_points: int = 2000,
+    **options: Any,
 ) -> Axes:
-    """Draw schedules on one matplotlib axis, labelled, phase boundaries marked.
+    """Draw :func:`chart` on one matplotlib axis, labelled, phase boundaries marked.
 
-    Args:
-        schedules: a schedule, a plain function ``f(epoch)``, a list of them, or a
-            ``{label: schedule}`` dict.
-        epochs: show epochs ``0 .. epochs-1``. steps: or steps ``0 .. steps-1`` (the
-            x-axis label changes). With neither, a little past the longest schedule.
-        ax: the axis to draw on; a new figure (``matplotlib.pyplot``) if ``None``.
-        log: a logarithmic y-axis (zeros are left out).
-        phases: mark phase boundaries (``schedule.breakpoints``) with dotted lines.
-        title: the axis title.
-        max_points: beyond this many times, sample evenly (plus both sides of each boundary).
+    ``ax`` is the axis to draw on; a new figure (``matplotlib.pyplot``) if ``None``. The other
+    options are :func:`chart`'s (``steps``, ``steps_per_epoch``, ``update``, ``log``,
+    ``phases``, ``title``, ``max_points``).
 
     Returns:
         The axis. Each curve is a ``Line2D`` with ``gid="schedule"`` whose data is
         ``(t, schedule(t))``; boundary marks have ``gid="phase-boundary"``.
 
     Examples:
-        >>> ax = lrkit.plot.plot(lrkit.cosine(0.1, 100), epochs=100)
+        >>> ax = lrkit.plot.plot(lrkit.cosine(0.1, 100), epochs=100, steps_per_epoch=10)
         >>> t, y = ax.get_lines()[0].get_data()
-        >>> len(t), float(y[0]), float(y[50])
-        (100, 0.1, 0.05)
+        >>> len(t), float(y[0]), float(y[500]), float(t[500])
+        (1001, 0.1, 0.05, 50.0)
     """
-    pairs = named(schedules)
-    n, unit = length(epochs, steps, [s for _, s in pairs])
+    c = chart(schedules, epochs, **options)
     if ax is None:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    _draw(ax, pairs, n, unit, log=log, phases=phases, title=title, max_points=max_points)
+    c.draw(ax)
     return ax
-
-
-def _draw(
-    ax: Axes,
-    pairs: list[tuple[str, Schedule]],
-    n: int,
-    unit: str,
-    *,
-    log: bool,
-    phases: bool,
-    title: str | None,
-    max_points: int,
-) -> None:
-    for name, s in pairs:
-        t, y = curve(s, n, max_points)
-        if log:
-            y = np.where(y > 0, y, np.nan)  # log scale: leave zeros out rather than warn
-        (line,) = ax.plot(t, y, label=name, gid="schedule", linewidth=1.8)
-        if phases:
-            for b in boundaries(s, n):
-                ax.axvline(
-                    b,
-                    color=line.get_color(),
-                    linestyle=":",
-                    linewidth=1,
-                    alpha=0.7,
-                    gid="phase-boundary",
-                )
-    ax.set_xlabel(unit)
-    ax.set_ylabel("learning rate")
-    ax.set_xlim(0, max(n - 1, 1))
-    if log:
-        ax.set_yscale("log")
-    elif ax.get_ylim()[0] > 0:
-        ax.set_ylim(bottom=0)  # rates are compared from zero, so a flat line is not a big step
-    ax.grid(True, alpha=0.3)
-    if title:
-        ax.set_title(title)
-    if len(pairs) > 1:
-        ax.legend(fontsize="small")
 
 
 def figure(
     schedules: Schedules,
     epochs: int | None = None,
     *,
-    steps: int | None = None,
-    log: bool = False,
-    phases: bool = True,
-    title: str | None = None,
     size: tuple[float, float] = (8.0, 4.5),
-    max_points: int = 2000,
+    dpi: float = 100,
+    **options: Any,
 ) -> Figure:
-    """A new matplotlib ``Figure`` with :func:`plot`'s chart, made without ``pyplot`` (no
-    window, no global state: safe in scripts, servers and threads)."""
-    from matplotlib.figure import Figure
-
-    pairs = named(schedules)
-    n, unit = length(epochs, steps, [s for _, s in pairs])
-    fig = Figure(figsize=size, layout="constrained")
-    ax = fig.add_subplot()
-    _draw(ax, pairs, n, unit, log=log, phases=phases, title=title, max_points=max_points)
-    return fig
+    """A new matplotlib ``Figure`` with :func:`chart`'s chart, made without ``pyplot`` (no
+    window, no global state: safe in scripts, servers and threads). ``size`` is in inches."""
+    return chart(schedules, epochs, **options).figure(size, dpi)
 
 
 def save(
@@ -245,23 +229,38 @@ def save(
     path: str | Path,
     epochs: int | None = None,
     *,
-    steps: int | None = None,
-    log: bool = False,
-    phases: bool = True,
-    title: str | None = None,
     size: tuple[float, float] = (8.0, 4.5),
-    dpi: int = 150,
+    dpi: float = 150,
+    **options: Any,
 ) -> Path:
-    """Write :func:`figure`'s chart to ``path``: ``.png``, ``.svg`` or ``.pdf``."""
+    """Write :func:`figure`'s chart to ``path``: ``.png``, ``.svg`` or ``.pdf``, ``size``
+    inches at ``dpi`` (at most 25 million pixels)."""
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(
-            f"Argument `path` must end in .png, .svg or .pdf. Received: path={str(path)!r}"
+            f"Argument `path` must end in .png, .svg or .pdf. "
+            f"Received: path={_display._short(str(path))!r}"
         )
-    fig = figure(schedules, epochs, steps=steps, log=log, phases=phases, title=title, size=size)
+    check_size(size, dpi)
+    fig = figure(schedules, epochs, size=size, dpi=dpi, **options)
     fig.savefig(p, format=fmt, dpi=dpi)
     return p
+
+
+def check_size(size: tuple[float, float], dpi: float) -> None:
+    """Refuse an image size that is not positive or too big to render in memory."""
+    w, h = size
+    ok = all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in (w, h, dpi))
+    if not ok or w * dpi < 1 or h * dpi < 1:
+        raise ValueError(
+            f"Arguments `size` and `dpi` must be positive. Received: size={size!r}, dpi={dpi!r}"
+        )
+    if w * dpi * h * dpi > MAX_PIXELS:
+        raise ValueError(
+            f"The image would have {w * dpi:.0f} x {h * dpi:.0f} pixels, more than "
+            f"{MAX_PIXELS:,}: give a smaller `size` or `dpi`. Received: size={size!r}, dpi={dpi!r}"
+        )
 
 
 # -- the terminal ------------------------------------------------------------------------

@@ -21,11 +21,12 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from lrkit import _validate as v
-from lrkit._adapt import Clock, rate_source
+from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
 from lrkit._core import FunctionSchedule, Schedule, from_config
 from lrkit._ops import NumpyOps
+from lrkit.control import Plateau, horizon_problem, warn_horizon
 
-__all__ = ["LRScheduler"]
+__all__ = ["LRScheduler", "ReduceOnPlateau", "find_lr"]
 
 #: What a hyperparameter argument takes for one parameter group.
 ScheduleLike = Schedule | Callable[[Any], float] | float
@@ -63,9 +64,20 @@ class LRScheduler(_TorchLRScheduler):
     **Checkpoints.** ``state_dict()`` holds the counter and the configuration (each schedule's
     config, the unit, the factors and, with ``relative=True``, the base rates), all plain
     Python types (``torch.load(..., weights_only=True)`` reads it). ``load_state_dict()``
-    restores the counter, re-applies the hyperparameters at that step and raises
-    ``ValueError`` if the saved configuration differs from the one given; it never replaces
-    the schedules you passed (``strict=False`` restores the counter only).
+    restores the counter and re-applies the hyperparameters at that step.
+
+    **Changing the plan on resume.** When the saved configuration differs from the one given
+    (a run extended from 2 to 4 epochs with a schedule planned for 4), ``on_change`` decides,
+    chosen here so that Lightning and the Hugging Face ``Trainer``, which call
+    ``load_state_dict()`` themselves, need nothing more: ``"refuse"`` (default) raises
+    ``ValueError`` listing the differences; ``"keep_count"`` restores the counter and uses
+    your schedules as they are (the rate may jump); ``"continue"`` restores the counter and
+    bends each changed schedule so that the rate continues from the one the run had at that
+    step and reaches your schedule's own value at its end (:func:`lrkit._adapt.take_over`;
+    no change at all when the rates already agree, as when a warmup-stable-decay run gets a
+    longer stable phase). The bent schedule is saved in ``state_dict()`` next to your plan,
+    so a later resume with the same plan continues it exactly. ``strict=False`` is
+    ``"keep_count"`` for one call.
 
     **Speed.** The closed form is evaluated for the next ``LOOKAHEAD`` (1,024) counters in one
     vectorized NumPy call and then looked up, so a ``step()`` costs less than a native
@@ -85,6 +97,10 @@ class LRScheduler(_TorchLRScheduler):
         weight_decay: schedule(s) for weight decay.
         last_epoch: PyTorch's resume argument: the counter of the last step taken; ``-1``
             starts afresh. Prefer ``load_state_dict()``.
+        total_steps: the optimizer updates of the whole run, if known: a schedule that ends
+            long before or after it warns once (:meth:`check_horizon`).
+        on_change: ``"refuse"``, ``"keep_count"`` or ``"continue"``: what
+            ``load_state_dict()`` does with a checkpoint written under another schedule.
 
     Examples:
         >>> import torch
@@ -134,6 +150,8 @@ class LRScheduler(_TorchLRScheduler):
         momentum: ScheduleLike | Sequence[ScheduleLike | None] | None = None,
         weight_decay: ScheduleLike | Sequence[ScheduleLike | None] | None = None,
         last_epoch: int = -1,
+        total_steps: int | None = None,
+        on_change: str = "refuse",
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(
@@ -149,6 +167,8 @@ class LRScheduler(_TorchLRScheduler):
         self.unit = v.choice("unit", unit, ("step", "epoch"))
         self.steps_per_epoch = _steps_per_epoch(self.unit, steps_per_epoch)
         self.accumulation_steps = _positive_int("accumulation_steps", accumulation_steps)
+        self.on_change = v.choice("on_change", on_change, ON_CHANGE)
+        self._plan = (self.lr_schedules, self.momentum_schedules, self.weight_decay_schedules)
         for i, group in enumerate(groups):
             if (
                 self.momentum_schedules[i] is not None
@@ -167,11 +187,31 @@ class LRScheduler(_TorchLRScheduler):
                     f"Received: weight_decay={weight_decay!r}"
                 )
         self.clock = Clock(self.steps_per_epoch, self.accumulation_steps)
-        self._lr_values = [x for x in _lookaheads(self.lr_schedules, self.clock) if x is not None]
-        self._momentum_values = _lookaheads(self.momentum_schedules, self.clock)
-        self._weight_decay_values = _lookaheads(self.weight_decay_schedules, self.clock)
+        self._use(*self._plan)
+        # A controller's rate (ReduceOnPlateau's factor) on top of the schedule's, per group.
+        self._control: Callable[[float, int], float] | None = None
+        self._rivals_checked = False
+        self.total_steps = (
+            None if total_steps is None else _positive_int("total_steps", total_steps)
+        )
         # The torch base class sets `base_lrs` from `initial_lr` and takes the first step.
         super().__init__(optimizer, last_epoch)
+        if self.total_steps is not None:
+            self.check_horizon(self.total_steps)
+
+    def _use(
+        self,
+        lr: tuple[Schedule, ...],
+        momentum: tuple[Schedule | None, ...],
+        weight_decay: tuple[Schedule | None, ...],
+    ) -> None:
+        """Drive the groups from these schedules (the plan, or the plan taken over on resume)."""
+        self.lr_schedules = lr
+        self.momentum_schedules = momentum
+        self.weight_decay_schedules = weight_decay
+        self._lr_values = [x for x in _lookaheads(lr, self.clock) if x is not None]
+        self._momentum_values = _lookaheads(momentum, self.clock)
+        self._weight_decay_values = _lookaheads(weight_decay, self.clock)
 
     # -- time and values -----------------------------------------------------------------
 
@@ -185,7 +225,8 @@ class LRScheduler(_TorchLRScheduler):
 
     def _lr(self, group: int, count: int) -> float:
         lr = self._lr_values[group].at(count)
-        return lr * float(self.base_lrs[group]) if self.relative else lr
+        lr = lr * float(self.base_lrs[group]) if self.relative else lr
+        return lr if self._control is None else self._control(lr, group)
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """The rates of the current counter (use ``get_last_lr()`` to read the rates set)."""
@@ -203,19 +244,21 @@ class LRScheduler(_TorchLRScheduler):
                 f"Received: {epoch!r}. (Lightning passes a metric when the scheduler config "
                 "has a `monitor` key; remove it for this scheduler.)"
             )
-        if self._step_count == 1:
+        if self._step_count == self.accumulation_steps:
+            # The first update is due by now (with accumulation: after the k-th micro-batch).
             self._warn_if_stepped_before_optimizer()
         self._step_count += 1
         self.last_epoch += 1
-        self._apply()
+        self._apply(watch=not self._rivals_checked)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         # Called by torch's SequentialLR at its milestones (`_update_lr(0)`).
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         self._apply()
 
-    def _apply(self) -> None:
-        """Write the hyperparameters of the current counter into the optimizer's groups."""
+    def _apply(self, watch: bool = False) -> None:
+        """Write the hyperparameters of the current counter into the optimizer's groups;
+        with ``watch``, first check that no one else changed the rates this wrote last."""
         # Every step() runs this: one plain loop over the groups, values from the look-aheads.
         count = self.last_epoch
         groups = self.optimizer.param_groups
@@ -225,7 +268,14 @@ class LRScheduler(_TorchLRScheduler):
                 f"built for {len(self._lr_values)}; build it after adding every group."
             )
         last_lr = []
+        before = getattr(self, "_last_lr", None) if watch else None
         for i, group in enumerate(groups):
+            if before is not None:
+                now = group["lr"]
+                # Plain floats only: reading a tensor rate (on a device) would sync.
+                if type(now) is float and now != before[i]:
+                    _warn_rival(self, i, float(before[i]), now)
+                    self._rivals_checked, before = True, None
             last_lr.append(_set(group, "lr", self._lr(i, count)))
             momentum = self._momentum_values[i]
             if momentum is not None:
@@ -256,6 +306,32 @@ class LRScheduler(_TorchLRScheduler):
                 stacklevel=3,
             )
 
+    # -- the horizon guard ---------------------------------------------------------------
+
+    def check_horizon(self, total_steps: int) -> bool:
+        """Warn (:class:`lrkit.HorizonWarning`, once per scheduler) if a schedule ends long
+        before ``total_steps`` optimizer updates, or long after; return whether it warned.
+
+        Called by the constructor when ``total_steps`` is given (Lightning:
+        ``self.trainer.estimated_stepping_batches``; Hugging Face: ``max_steps``). A schedule
+        without an end (``duration`` None) or a constant is never questioned; so is an epoch
+        schedule stepped once per epoch (``steps_per_epoch=None``: no epoch length to compare).
+        """
+        total_steps = _positive_int("total_steps", total_steps)
+        if getattr(self, "_horizon_warned", False):
+            return False
+        for s in {id(s): s for s in self.lr_schedules}.values():  # each distinct one once
+            message = horizon_problem(
+                s.duration,
+                unit=self.unit,
+                steps_per_epoch=self.steps_per_epoch,
+                total_steps=total_steps,
+            )
+            if message is not None:
+                self._horizon_warned = True
+                return warn_horizon(message, "lrkit.torch.LRScheduler", stacklevel=4)
+        return False
+
     # -- checkpoints ---------------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:
@@ -271,20 +347,36 @@ class LRScheduler(_TorchLRScheduler):
             "accumulation_steps": self.accumulation_steps,
         }
 
-    def state_dict(self) -> dict[str, Any]:
-        """The counter and the configuration, as plain Python types."""
+    def _plan_config(self) -> dict[str, Any]:
+        """:meth:`config` of the schedules given (before any take-over on resume)."""
+        lr, momentum, weight_decay = self._plan
         return {
+            **self.config(),
+            "lr": [_describe(s) for s in lr],
+            "momentum": [_describe(s) for s in momentum],
+            "weight_decay": [_describe(s) for s in weight_decay],
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counter and the configuration, as plain Python types (and, after a take-over
+        on resume, the plan it was made for under ``"plan"``)."""
+        state = {
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
             "config": self.config(),
         }
+        plan = self._plan_config()
+        if plan != state["config"]:
+            state["plan"] = {key: plan[key] for key in _DRIVEN}
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
         """Restore the counter from ``state_dict`` and re-apply the hyperparameters there.
 
-        Raises ``ValueError`` if the saved configuration differs from this scheduler's (the
-        schedules you gave are never replaced). With ``strict=False`` only the counter is
-        restored and your configuration is kept, for example to extend a finished run.
+        If the saved configuration differs from this scheduler's, ``on_change`` decides (see
+        the class): raise ``ValueError`` (``"refuse"``), keep your schedules as they are
+        (``"keep_count"``, also what ``strict=False`` does), or take over smoothly from the
+        run's rate (``"continue"``).
         """
         if not isinstance(state_dict, dict) or not {"last_epoch", "config"} <= set(state_dict):
             keys = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
@@ -292,20 +384,89 @@ class LRScheduler(_TorchLRScheduler):
                 "Argument `state_dict` must come from lrkit.torch.LRScheduler.state_dict() "
                 f"(keys 'last_epoch' and 'config'). Received: a state with keys {keys}"
             )
-        if strict:
-            differences = _differences(state_dict["config"], self.config())
-            if differences:
-                raise ValueError(
-                    "The saved scheduler state was made with a different configuration, and "
-                    "lrkit does not replace the one you gave:\n  "
-                    + "\n  ".join(differences)
-                    + "\nBuild the scheduler as it was saved, or call "
-                    "load_state_dict(state, strict=False) to keep yours and restore the "
-                    "step count only."
-                )
+        self._on_change(state_dict, "refuse" if strict else "keep_count")
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict.get("_step_count", self.last_epoch + 1))
         self._apply()
+
+    def _on_change(self, state: dict[str, Any], strict_policy: str) -> None:
+        """Apply the resume policy to a checkpoint written under another configuration."""
+        saved, given = state["config"], self._plan_config()
+        differences = _differences(saved, given)
+        if not differences:
+            self._use(*self._plan)
+            return
+        plan = state.get("plan")
+        if isinstance(plan, dict) and not _differences({**saved, **plan}, given):
+            # The same plan, already taken over by an earlier resume: continue that take-over.
+            self._use(*self._restored(saved))
+            return
+        policy = self.on_change if strict_policy == "refuse" else strict_policy
+        if policy == "keep_count":
+            self._use(*self._plan)
+        elif policy == "continue":
+            self._use(*self._taken_over(saved, int(state["last_epoch"])))
+        else:
+            raise ValueError(
+                "The saved scheduler state was made with a different configuration:\n  "
+                + "\n  ".join(differences)
+                + "\nChoose what a resume under a new plan does when you build the "
+                "scheduler: LRScheduler(..., on_change='continue') takes over from the "
+                "run's rate and reaches your schedule's end; on_change='keep_count' "
+                "restores the step count and uses your schedule as it is. Or build it as "
+                "it was saved."
+            )
+
+    def _restored(self, saved: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
+        """The schedules a checkpoint ran with: the saved take-overs, and the plan elsewhere."""
+        return tuple(
+            tuple(
+                new if old == _describe(new) else _config_schedule(key, i, old)
+                for i, (old, new) in enumerate(zip(saved[key], plan, strict=True))
+            )
+            for key, plan in zip(_DRIVEN, self._plan, strict=True)
+        )
+
+    def _taken_over(self, saved: dict[str, Any], count: int) -> tuple[tuple[Any, ...], ...]:
+        """The plan, each changed schedule bent to continue from the run's value at ``count``."""
+        if any(len(saved.get(key) or ()) != len(self._plan[0]) for key in _DRIVEN):
+            raise ValueError(
+                "on_change='continue' cannot take over: the checkpoint was written for "
+                f"{len(saved.get('lr') or ())} parameter groups, this optimizer has "
+                f"{len(self._plan[0])}."
+            )
+        old_clock = Clock(saved.get("steps_per_epoch"), int(saved.get("accumulation_steps", 1)))
+        old_at, at = float(old_clock.time(count)), float(self.clock.time(count))
+        given = self.config()
+        same_scale = (saved.get("relative"), saved.get("base_lrs")) == (
+            given["relative"],
+            given["base_lrs"],
+        )
+        out: list[tuple[Any, ...]] = []
+        for key, plan in zip(_DRIVEN, self._plan, strict=True):
+            bent: list[Any] = []
+            for i, new in enumerate(plan):
+                old = saved[key][i]
+                unchanged = old == _describe(new) and old_clock == self.clock
+                if new is None or old is None or (unchanged and (key != "lr" or same_scale)):
+                    bent.append(new)  # nothing changed, nothing to continue from, or not driven
+                    continue
+                if isinstance(new, FunctionSchedule):
+                    raise ValueError(
+                        f"on_change='continue' cannot take over with {key}[{i}]: a plain "
+                        "function has no config to save the take-over in. Give an lrkit "
+                        "schedule, or choose on_change='keep_count'."
+                    )
+                value = float(_config_schedule(key, i, old)(old_at))
+                if key == "lr" and not same_scale:  # compare rates, not factors
+                    if saved.get("relative"):
+                        value *= float(saved["base_lrs"][i])
+                    if self.relative:
+                        base = float(self.base_lrs[i])
+                        value = value / base if base else float(new(at))
+                bent.append(take_over(new, at, value))
+            out.append(tuple(bent))
+        return tuple(out)
 
 
 # -- arguments -----------------------------------------------------------------------------
@@ -345,9 +506,7 @@ def _check_length(name: str, value: Sequence[Any], n: int) -> None:
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"Argument `{name}` must be an int >= 1. Received: {name}={value!r}")
-    return int(value)
+    return v.count(name, value, 1)
 
 
 def _steps_per_epoch(unit: str, value: Any) -> int | None:
@@ -362,6 +521,21 @@ def _steps_per_epoch(unit: str, value: Any) -> int | None:
 
 
 # -- checkpoints ---------------------------------------------------------------------------
+
+
+#: The hyperparameters the scheduler drives, as named in its config.
+_DRIVEN = ("lr", "momentum", "weight_decay")
+
+
+def _config_schedule(key: str, group: int, described: Any) -> Schedule:
+    """The schedule a saved config describes (a plain function saved only its name)."""
+    if isinstance(described, dict) and "function" in described:
+        raise ValueError(
+            f"on_change='continue' cannot find the run's {key} at the resume point: "
+            f"{key}[{group}] was a plain function ({described['function']}), whose values are "
+            "not saved. Choose on_change='keep_count'."
+        )
+    return from_config(described)
 
 
 def _describe(schedule: Schedule | None) -> Any:
@@ -470,3 +644,208 @@ def _set_beta1(group: dict[str, Any], value: float) -> None:
         betas[0].fill_(value)
     else:
         group["betas"] = (value, *betas[1:])
+
+
+# -- other schedulers on the same optimizer ------------------------------------------------
+
+
+def _rivals(scheduler: LRScheduler) -> list[Any] | None:
+    """The other schedulers that hold ``scheduler``'s optimizer; ``None`` if ``scheduler``
+    runs inside one of them (SequentialLR, ChainedScheduler: they hand over on purpose)."""
+    import gc  # one scan, once, when a change was seen
+
+    found = []
+    for holder in gc.get_referrers(scheduler.optimizer):
+        if not isinstance(holder, _TorchLRScheduler) or holder is scheduler:
+            continue
+        if getattr(holder, "scheduler", None) is scheduler:  # our ReduceOnPlateau wrapper
+            continue
+        inner = getattr(holder, "_schedulers", ())
+        if any(x is scheduler for x in inner):
+            return None
+        found.append(holder)
+    return found
+
+
+def _warn_rival(scheduler: LRScheduler, group: int, ours: float, now: float) -> None:
+    rivals = _rivals(scheduler)
+    if rivals is None:
+        return
+    names = ", ".join(sorted({f"{type(r).__module__}.{type(r).__qualname__}" for r in rivals}))
+    who = f"by {names} on the same optimizer" if names else "by another scheduler or your code"
+    hint = (
+        " To reduce on a plateau on top of the schedule, use "
+        "lrkit.torch.ReduceOnPlateau(scheduler) instead."
+        if any(isinstance(r, torch.optim.lr_scheduler.ReduceLROnPlateau) for r in rivals or ())
+        else ""
+    )
+    warnings.warn(
+        f"The learning rate of param_groups[{group}] was changed from {ours!r} to {now!r} "
+        f"{who} since lrkit.torch.LRScheduler set it; lrkit sets schedule(t) at every step() "
+        f"and overrides the change.{hint}",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+# -- plateau reduction ---------------------------------------------------------------------
+
+
+class ReduceOnPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
+    r"""Any lrkit schedule, times a factor that drops when a monitored metric stalls.
+
+    Wraps an :class:`LRScheduler` (warmup, cosine, anything), or an optimizer alone (its rates
+    are then the constant base, exactly ``torch.optim.lr_scheduler.ReduceLROnPlateau``). The
+    rate of group ``i`` is $\max(\eta_i(t)\,c_i,\ \min(\eta_i(t), \text{min\_lr}_i))$: the
+    schedule's value times the group's plateau factor, which starts at 1 and is multiplied by
+    ``factor`` on the ``(patience + 1)``-th epoch in a row without improvement, PyTorch's rule
+    (:class:`lrkit.control.Plateau` with ``rule="torch"``; every option is PyTorch's, with its
+    default). It *is* a ``torch.optim.lr_scheduler.ReduceLROnPlateau``, so Lightning (with
+    ``"monitor"`` in the scheduler config) and Hugging Face's Trainer call ``step(metric)``.
+
+    Call ``step(metric)`` once per epoch. When the wrapped scheduler counts epochs stepped
+    once per epoch (``unit="epoch"``, no ``steps_per_epoch``), ``step(metric)`` steps it too
+    (``advance=True``); otherwise keep stepping the wrapped scheduler after every
+    ``optimizer.step()`` and ``step(metric)`` only updates the factor (``advance=False``).
+
+    ``state_dict()`` holds the plateau's state (best, bad epochs, cooldown, factors), its
+    options and the wrapped scheduler's state, all plain Python types; ``load_state_dict``
+    restores all three exactly (it refuses options that differ from the saved ones).
+
+    Examples:
+        >>> import torch, lrkit
+        >>> from lrkit.torch import LRScheduler, ReduceOnPlateau
+        >>> optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=1.0)
+        >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=8), steps=2)
+        >>> plateau = ReduceOnPlateau(LRScheduler(optimizer, s, unit="epoch"), factor=0.5,
+        ...                           patience=1)
+        >>> for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9]:
+        ...     optimizer.step()
+        ...     plateau.step(val_loss)
+        >>> [round(x, 6) for x in plateau.get_last_lr()], plateau.factors
+        ([0.034567], [0.5])
+    """
+
+    def __init__(
+        self,
+        scheduler_or_optimizer: LRScheduler | Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+        *,
+        advance: bool | None = None,
+    ) -> None:
+        given = scheduler_or_optimizer
+        if isinstance(given, Optimizer):
+            given = LRScheduler(given, 1.0, relative=True, unit="epoch")
+        if not isinstance(given, LRScheduler):
+            raise TypeError(
+                "Argument `scheduler_or_optimizer` must be an lrkit.torch.LRScheduler or a "
+                f"torch.optim.Optimizer. Received: {scheduler_or_optimizer!r} of type "
+                f"{type(scheduler_or_optimizer).__name__}"
+            )
+        if given._control is not None:
+            raise ValueError(
+                "Argument `scheduler_or_optimizer` is already wrapped by a ReduceOnPlateau; "
+                "wrap each LRScheduler once."
+            )
+        if mode == "auto":
+            raise ValueError("Argument `mode` must be 'min' or 'max'. Received: mode='auto'")
+        self.scheduler = given
+        self.optimizer = given.optimizer
+        self.plateau = Plateau(
+            rule="torch",
+            mode=mode,
+            factor=factor,
+            patience=patience,
+            threshold=threshold,
+            threshold_mode=threshold_mode,
+            cooldown=cooldown,
+            min_lr=min_lr,
+            eps=eps,
+            groups=len(self.optimizer.param_groups),
+        )
+        per_epoch = given.unit == "epoch" and given.steps_per_epoch is None
+        self.advance = per_epoch if advance is None else v.boolean("advance", advance)
+        self.last_epoch = 0
+        given._control = self.plateau.rate
+        given._apply()
+
+    @property
+    def factors(self) -> list[float]:
+        """The plateau factor of each parameter group."""
+        return list(self.plateau.scales)
+
+    @property
+    def best(self) -> float | None:  # type: ignore[override]
+        return self.plateau.best
+
+    @property
+    def num_bad_epochs(self) -> int:  # type: ignore[override]
+        return self.plateau.num_bad
+
+    @property
+    def cooldown_counter(self) -> int:  # type: ignore[override]
+        return self.plateau.cooldown_counter
+
+    def get_last_lr(self) -> list[float | torch.Tensor]:
+        return self.scheduler.get_last_lr()
+
+    def step(self, metrics: Any = None, epoch: None = None) -> None:  # type: ignore[override]
+        """Take one epoch's monitored value: update the factor, then set the rates."""
+        if metrics is None or epoch is not None:
+            raise TypeError(
+                "lrkit.torch.ReduceOnPlateau.step() takes the monitored metric, once per epoch: "
+                f"step(val_loss). Received: metrics={metrics!r}, epoch={epoch!r}. (In "
+                "Lightning, give the scheduler config a `monitor` key.)"
+            )
+        rates = [float(g["lr"]) for g in self.optimizer.param_groups]
+        self.plateau.step(float(metrics), rates)
+        self.last_epoch += 1
+        if self.advance:
+            self.scheduler.step()
+        else:
+            self.scheduler._apply()
+
+    def options(self) -> dict[str, Any]:
+        """The plateau's options and ``advance``, as plain Python types (checked on load)."""
+        return {**self.plateau.options(), "advance": self.advance}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "last_epoch": self.last_epoch,
+            "options": self.options(),
+            "plateau": self.plateau.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:  # type: ignore[override]
+        """Restore the plateau and the wrapped scheduler exactly; refuse other options."""
+        keys = {"last_epoch", "options", "plateau", "scheduler"}
+        if not isinstance(state_dict, dict) or not keys <= set(state_dict):
+            raise ValueError(
+                "Argument `state_dict` must come from lrkit.torch.ReduceOnPlateau.state_dict() "
+                f"(keys {sorted(keys)}). Received: {_keys(state_dict)}"
+            )
+        differences = _differences(state_dict["options"], self.options())
+        if differences:
+            raise ValueError(
+                "The saved ReduceOnPlateau state was made with other options:\n  "
+                + "\n  ".join(differences)
+                + "\nBuild the ReduceOnPlateau as it was saved."
+            )
+        self.plateau.load_state_dict(state_dict["plateau"])
+        self.last_epoch = int(state_dict["last_epoch"])
+        self.scheduler.load_state_dict(state_dict["scheduler"])  # re-applies, with the factor
+
+
+def _keys(value: Any) -> Any:
+    return f"a state with keys {sorted(value)}" if isinstance(value, dict) else type(value)
+
+
+from lrkit._find_torch import find_lr  # noqa: E402  (the range test, lrkit.find)

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from lrkit import _validate as v
 
 
 def count(name: str, value: Any) -> int:
     """A whole number of steps ``>= 0`` (an ``int``, as the peers type their step counts)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(
-            f"Argument `{name}` must be an integer number of steps. Received: {name}={value!r} "
-            f"of type {type(value).__name__}"
-        )
-    if value < 0:
-        raise ValueError(f"Argument `{name}` must be >= 0. Received: {name}={value!r}")
-    return int(value)
+    return v.count(name, value, 0)
 
 
 def positive_count(name: str, value: Any) -> int:
     """A whole number of steps ``>= 1``."""
-    out = count(name, value)
-    if out < 1:
-        raise ValueError(f"Argument `{name}` must be >= 1. Received: {name}={value!r}")
-    return out
+    return v.count(name, value, 1)
 
 
 def rate(name: str, value: Any) -> float:

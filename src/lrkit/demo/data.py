@@ -13,7 +13,7 @@ A directory given explicitly is the only one searched. When the files are nowher
 falls back to scikit-learn's bundled 8x8 digits (1,797 images, shipped inside scikit-learn) and
 prints a note that says how to get Fashion-MNIST.
 
->>> from lrkit.data import load
+>>> from lrkit.demo.data import load
 >>> data = load()                                             # doctest: +SKIP
 >>> data.name, data.x_train.shape, data.x_test.shape          # doctest: +SKIP
 ('Fashion-MNIST', (60000, 784), (10000, 784))
