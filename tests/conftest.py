@@ -13,6 +13,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+#: Not a test module: the long atheris run, started by hand (it needs the `fuzz` extra).
+collect_ignore = ["fuzz_atheris.py"]
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

@@ -72,7 +72,10 @@ class UntraceableError(Exception):
 
 
 def not_finite(t: float) -> float:
-    raise ValueError(f"A schedule takes a finite time `t`. Received: t={t!r}")
+    # An int too large for a float is echoed by its size: its digits could be thousands.
+    bits = t.bit_length() if isinstance(t, int) else 0
+    shown = f"<an int of {bits} bits>" if bits > 128 else repr(t)
+    raise ValueError(f"A schedule takes a finite time `t`. Received: t={shown}")
 
 
 def literal(value: Any) -> str:
@@ -538,7 +541,10 @@ def source(formula: Formula) -> str | None:
         [
             f"def make({', '.join(_NAMES)}):",
             "    def scalar(t):",
-            "        x = t + 0.0",  # float(t), exactly, for an int t
+            "        try:",
+            "            x = t + 0.0",  # float(t), exactly, for an int t
+            "        except _errors:",  # an int beyond any float (OverflowError)
+            "            return _not_finite(t)",
             "        if not -_inf < x < _inf:",
             "            return _not_finite(t)",
             "        if not x > 0.0:",

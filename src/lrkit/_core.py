@@ -6,6 +6,7 @@ pickling and ``to_config()`` come from the fields alone; no schedule keeps a cou
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import math
@@ -33,6 +34,8 @@ Config = dict[str, Any]
 _CHUNK = 1 << 14
 #: Array size from which the chunks are shared between threads.
 _THREADED = 1 << 20
+#: The largest float64: no schedule may have a rate beyond it (see ``Schedule._peak``).
+_FLOAT_MAX = float(np.finfo(np.float64).max)
 #: Scalar calls of one schedule after which its formula is compiled. Compiling costs about
 #: as much as a few hundred calls of the generic path, so a schedule called a few times (a
 #: combinator's check, a table) never pays for it, and a training loop soon gains.
@@ -97,6 +100,16 @@ class Schedule:
             if p is not None:
                 object.__setattr__(self, f.name, _checked(p, f.name, getattr(self, f.name)))
         self._check()
+        self._check_built()
+        if not self._peak <= _FLOAT_MAX:
+            raise ValueError(
+                f"The arguments of {_short(self, 300)} give rates beyond the largest float "
+                f"({_FLOAT_MAX:.3g}) at some time: make the factors or rates smaller."
+            )
+
+    def _check_built(self) -> None:
+        """Build what the schedule needs before it can be evaluated (a :class:`Compound`
+        builds its definition here, so every problem surfaces at construction)."""
 
     def _check(self) -> None:
         """Relations between arguments (``min_lr <= max_lr``); each argument alone is checked
@@ -112,11 +125,16 @@ class Schedule:
             return self._scalar_fn(float(t))
         ops, x = namespace(t)
         if not isinstance(ops, NumpyOps):
-            return ops.result(self._f(ops.maximum(x, 0.0), ops))
+            return ops.result(self._formula._f(ops.maximum(x, 0.0), ops))
         with np.errstate(all="ignore"):  # no warnings from branches that are not taken
-            if ops.scalar or x.size <= _CHUNK:
-                return ops.result(self._f(ops.maximum(x, 0.0), ops))
-            return self._chunked(x, ops)
+            if ops.scalar:
+                return ops.result(self._formula._f(ops.maximum(x, 0.0), ops))
+            out = (
+                self._formula._f(ops.maximum(x, 0.0), ops)
+                if x.size <= _CHUNK
+                else self._chunked(x, ops)
+            )
+            return ops.result(_nan_where_nan(x, out))
 
     @cached_property
     def _scalar_fn(self) -> Callable[[float], float]:
@@ -155,13 +173,16 @@ class Schedule:
                     return False
         return True
 
-    def _scalar(self, t: float) -> float:
+    def _scalar(self, number: float) -> float:
         """The generic path for one float or int: the formula on :data:`~lrkit._ops.MATH`."""
-        t = float(t)
-        if not math.isfinite(t):
-            return _compile.not_finite(t)
         try:
-            return float(self._f(t if t > 0.0 else 0.0, MATH))
+            t = float(number)
+        except OverflowError:  # an int beyond any float
+            t = math.inf
+        if not math.isfinite(t):
+            return _compile.not_finite(number)
+        try:
+            return float(self._formula._f(t if t > 0.0 else 0.0, MATH))
         except (ArithmeticError, ValueError):
             return self._numpy_scalar(t)
 
@@ -169,7 +190,7 @@ class Schedule:
         # An untaken branch overflowed or divided by zero in Python floats: redo it with
         # NumPy scalars, which give inf/nan there instead of raising.
         with np.errstate(all="ignore"):
-            return float(self._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
+            return float(self._formula._f(np.float64(max(t, 0.0)), namespace(0.0)[0]))
 
     def _chunked(self, x: np.ndarray, ops: Ops) -> np.ndarray:
         """Evaluate a large array in cache-sized chunks: the formula's temporaries stay in
@@ -179,12 +200,13 @@ class Schedule:
         """
         out = np.empty(x.shape, dtype=x.dtype)
         src, dst = x.reshape(-1), out.reshape(-1)
+        formula = self._formula
 
         def work(lo: int, hi: int) -> None:
             with np.errstate(all="ignore"):  # errstate is per thread
                 for i in range(lo, hi, _CHUNK):
                     j = min(i + _CHUNK, hi)
-                    dst[i:j] = self._f(np.maximum(src[i:j], 0.0), ops)
+                    dst[i:j] = formula._f(np.maximum(src[i:j], 0.0), ops)
 
         n = src.size
         workers = _threads_for(n) if self._thread_safe else 1
@@ -211,9 +233,52 @@ class Schedule:
                     return False
         return True
 
+    @cached_property
+    def _peak(self) -> float:
+        """An upper bound of the schedule's values over all time, from its arguments alone.
+
+        A leaf formula moves between its rates (a cosine from ``start_lr`` to ``end_lr``), so
+        the default is the largest rate-like argument and the peaks of the schedules inside;
+        a formula that can exceed its rates (a product, a growing ``gamma``) says so itself.
+        :meth:`__post_init__` refuses arguments whose peak is not a finite float: no
+        accepted schedule reaches ``inf`` (or ``nan`` from ``inf - inf``) at any time."""
+        peak = 0.0
+        for f in dataclasses.fields(self):
+            p = declared(f)
+            value = getattr(self, f.name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Schedule):
+                    peak = max(peak, item._peak)
+                elif p is not None and p.role == "rate" and item is not None:
+                    peak = max(peak, abs(float(item)))
+        return peak
+
     def evaluate(self, t: Array, ops: Ops) -> Array:
         """Evaluate on ``t`` (already float, ``>= 0``) with an explicit namespace (adapters)."""
-        return self._f(t, ops)
+        return self._formula._f(t, ops)
+
+    @cached_property
+    def _formula(self) -> Schedule:
+        """This schedule as its formulas compute it: every time and length a float.
+
+        Arguments keep the type they were given (``cosine(0.1, 100)`` prints and saves 100),
+        but a Python int inside a formula is an integer constant to an array library: JAX
+        without x64 cannot take one of 2**31 or more, and ``rampup + sustain`` can pass that
+        from two smaller ones. So formulas run on this twin, whose times and lengths (and
+        those of every schedule inside) are floats; it is equal to ``self`` and built once."""
+        changes = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            p = declared(f)
+            new = _formula_value(value, p.role if p is not None else "")
+            if new is not value:
+                changes[f.name] = new
+        if not changes:
+            return self
+        twin = copy.copy(self)  # the fields only (see __getstate__), no check to rerun
+        for name, value in changes.items():
+            object.__setattr__(twin, name, value)
+        return twin
 
     def _f(self, t: Array, ops: Ops) -> Array:
         """The formula, branch-free, on float time ``t >= 0``."""
@@ -310,6 +375,18 @@ class Schedule:
     # -- end of display --
 
 
+def _formula_value(value: Any, role: str) -> Any:
+    """``value`` as a formula uses it: a schedule's formula twin, whole times as floats."""
+    if isinstance(value, Schedule):
+        return value._formula
+    if isinstance(value, tuple):
+        items = tuple(_formula_value(v, role) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if role in ("length", "time") and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
@@ -332,7 +409,7 @@ def _spec_value(value: Any) -> str:
 
 def _from_plain(value: Any) -> Any:
     if isinstance(value, dict):
-        return from_config(value)
+        return _build(value)
     if isinstance(value, list | tuple):
         return tuple(_from_plain(v) for v in value)
     return value
@@ -356,28 +433,89 @@ def lookup(name: Any) -> type[Schedule]:
     return cls
 
 
+#: Most values a config may hold, counting every visit: a part that a YAML alias shares is
+#: counted each time it is used, as if written out (a realistic config holds under 200).
+MAX_CONFIG_SIZE = 10_000
+#: Deepest nesting of dicts and lists in a config (a text form at ``spec.MAX_DEPTH`` needs
+#: at most twice that).
+MAX_CONFIG_DEPTH = 64
+
+
+class ConfigError(ValueError):
+    """A config that :func:`from_config` (or :func:`lrkit.loads`) cannot read: not JSON or YAML,
+    too large or too deep, an unknown name or argument, a missing argument.
+
+    A bad *value* of a known argument raises the schedule's own ``ValueError`` or
+    ``TypeError``, as the constructor does."""
+
+
 def from_config(config: Config) -> Schedule:
     """Build the schedule that ``config`` (from :meth:`Schedule.to_config`) describes.
 
-    A missing or unknown argument is named, with what the schedule takes.
+    A missing or unknown argument is named, with what the schedule takes. The config is
+    measured before anything is built: at most :data:`MAX_CONFIG_SIZE` values (shared parts
+    counted at each use) and :data:`MAX_CONFIG_DEPTH` levels, so any input is read or refused
+    in time proportional to those limits. Raises :class:`ConfigError` (a ``ValueError``) or
+    ``TypeError``, nothing else.
 
     >>> import lrkit
     >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
     >>> lrkit.from_config(s.to_config()) == s
     True
     """
+    _measure(config)
+    try:
+        return _build(config)
+    except ArithmeticError as e:  # a safety net: no formula should overflow while building
+        raise ConfigError(f"The config describes a schedule that overflows: {e}") from None
+
+
+def _measure(config: Any) -> None:
+    """Refuse a config with more than ``MAX_CONFIG_SIZE`` values or ``MAX_CONFIG_DEPTH``
+    levels. Iterative, and it stops at the first value over budget: a structure that shares
+    parts (or contains itself) costs at most the budget to look at."""
+    stack: list[tuple[Any, int]] = [(config, 1)]
+    size = 0
+    while stack:
+        value, depth = stack.pop()
+        size += 1
+        if isinstance(value, dict | list | tuple):
+            if depth > MAX_CONFIG_DEPTH:
+                raise ConfigError(
+                    f"A config may nest dicts and lists {MAX_CONFIG_DEPTH} levels deep at most "
+                    "(is it a structure that contains itself?)"
+                )
+            size += len(value)  # the keys, and a tally before the items are looked at
+            if size > MAX_CONFIG_SIZE:
+                break
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+        if size > MAX_CONFIG_SIZE:
+            break
+    if size > MAX_CONFIG_SIZE:
+        raise ConfigError(
+            f"A config may hold {MAX_CONFIG_SIZE} values at most, counting a part that is "
+            "shared (a YAML alias) at each use"
+        )
+
+
+def _build(config: Config) -> Schedule:
     if not isinstance(config, dict):
         raise TypeError(f"A schedule config must be a dict. Received: {_short(config)}")
     if "name" not in config:
-        raise ValueError(f"A schedule config needs a `name` key. Received: {_short(config)}")
-    cls = lookup(config["name"])
+        raise ConfigError(f"A schedule config needs a `name` key. Received: {_short(config)}")
+    try:
+        cls = lookup(config["name"])
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     name = cls.name
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {k: v for k, v in config.items() if k != "name"}
     unknown = sorted(set(kwargs) - set(fields), key=str)
     if unknown:
-        raise ValueError(
-            f"Unknown argument(s) {', '.join(map(_short, unknown))} for schedule {name!r}. "
+        listed = ", ".join(map(_short, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+        raise ConfigError(
+            f"Unknown argument(s) {listed} for schedule {name!r}. "
             f"Its arguments are: {', '.join(fields)}"
         )
     missing = [
@@ -386,7 +524,7 @@ def from_config(config: Config) -> Schedule:
         if k not in kwargs and f.default is dataclasses.MISSING and f.init
     ]
     if missing:
-        raise ValueError(
+        raise ConfigError(
             f"Schedule {name!r} needs argument(s) {', '.join(missing)}: "
             + "; ".join(f"{k} ({_rule(fields[k])})" for k in missing)
         )
@@ -398,10 +536,8 @@ def _rule(f: dataclasses.Field[Any]) -> str:
     return "see its docs" if p is None else p.rule()
 
 
-def _short(value: Any, limit: int = 200) -> str:
-    """``repr(value)``, cut to ``limit`` characters (error messages echo what they got)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
+#: ``repr``, bounded in length and in the work it takes (messages echo what they got).
+_short = _validate.short
 
 
 def _checked(p: Param, name: str, value: Any) -> Any:
@@ -442,14 +578,30 @@ def _declared_fields(cls: type) -> list[dataclasses.Field[Any]]:
 
 
 class Compound(Schedule):
-    """A named schedule defined by the combinators: its formula is ``build()``'s."""
+    """A named schedule defined by the combinators: its formula is ``build()``'s.
+
+    It is built at construction, so arguments that pass their own checks but give a part
+    that cannot exist (a 1cycle whose end rate overflows) are refused there, in the user's
+    terms: the message names this schedule and its arguments, then the part's problem."""
 
     def build(self) -> Schedule:
         raise NotImplementedError
 
+    def _check_built(self) -> None:
+        try:
+            self._built  # noqa: B018 - built (and cached) now, for the errors
+        except (ValueError, TypeError, ArithmeticError) as e:
+            raise type(e)(
+                f"The arguments of {_short(self, 300)} give a schedule that cannot be built: {e}"
+            ) from None
+
     @cached_property
     def _built(self) -> Schedule:
         return self.build()
+
+    @cached_property
+    def _peak(self) -> float:
+        return self._built._peak
 
     def _f(self, t: Array, ops: Ops) -> Array:
         return self._built._f(t, ops)
@@ -536,6 +688,15 @@ class FunctionSchedule(Schedule):
 
     def spec(self) -> str:
         return f"<function {getattr(self.fn, '__qualname__', repr(self.fn))}>"
+
+
+def _nan_where_nan(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` with NaN wherever the time ``x`` is NaN: a NaN time gives a NaN rate in every
+    schedule (a constant included), so it cannot pass unnoticed; one pass when there is none."""
+    nan = np.isnan(x)
+    if nan.any():
+        out = np.where(nan, np.nan, out).astype(out.dtype, copy=False)
+    return out
 
 
 def _is_scalar_array(value: Any) -> bool:

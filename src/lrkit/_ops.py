@@ -83,7 +83,8 @@ class Ops:
         return self.minimum(self.maximum(x, lo), hi)
 
     def span(self, t: Array) -> tuple[float, float] | None:
-        """``(min, max)`` of ``t`` when it has concrete values (NumPy), else ``None`` (traced)."""
+        """``(min, max)`` of the finite values of ``t`` when it has concrete values (NumPy),
+        else ``None`` (traced, or no finite value)."""
         return None
 
     def floor_div(self, a: Array, b: float) -> Array:
@@ -186,8 +187,16 @@ class NumpyOps(Ops):
         return np.clip(x, lo, hi)
 
     def span(self, t: Array) -> tuple[float, float] | None:
+        # Of the finite values only: a NaN or inf time must not change how the others are
+        # computed (each element is independent of the rest). One pass when all are finite.
         t = np.asarray(t)
-        return (float(t.min()), float(t.max())) if t.size else None
+        if not t.size:
+            return None
+        lo, hi = float(t.min()), float(t.max())
+        if math.isfinite(lo) and math.isfinite(hi):
+            return lo, hi
+        finite = t[np.isfinite(t)]
+        return (float(finite.min()), float(finite.max())) if finite.size else None
 
     def np_dtype(self, t: Array) -> Any:
         return getattr(t, "dtype", np.float64)

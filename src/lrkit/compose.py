@@ -16,6 +16,7 @@ import bisect
 import dataclasses
 import math
 from collections.abc import Sequence
+from functools import cached_property
 from typing import ClassVar
 
 import numpy as np
@@ -377,6 +378,10 @@ class Scale(Schedule, name="scale"):
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.schedule._f(t, ops) * self.factor
 
+    @cached_property
+    def _peak(self) -> float:
+        return self.schedule._peak * self.factor
+
     @property
     def duration(self) -> float | None:
         return self.schedule.duration
@@ -420,6 +425,10 @@ class Sum(_Pair, name="sum"):
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.a._f(t, ops) + self.b._f(t, ops)
 
+    @cached_property
+    def _peak(self) -> float:
+        return self.a._peak + self.b._peak
+
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Product(_Pair, name="product"):
@@ -443,6 +452,10 @@ class Product(_Pair, name="product"):
 
     def _f(self, t: Array, ops: Ops) -> Array:
         return self.a._f(t, ops) * self.b._f(t, ops)
+
+    @cached_property
+    def _peak(self) -> float:
+        return self.a._peak * self.b._peak
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

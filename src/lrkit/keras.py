@@ -42,7 +42,7 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2 has no keras.ops
 
 from lrkit import _validate as v
 from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
-from lrkit._core import Config, Schedule, from_config
+from lrkit._core import Config, ConfigError, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
 from lrkit.control import Plateau, horizon_problem, warn_horizon
 
@@ -167,6 +167,12 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
 
     @classmethod
     def from_config(cls, config: Config) -> KerasSchedule:
+        # A saved model is input like any config: refused with ConfigError, never KeyError.
+        if not isinstance(config, dict) or "schedule" not in config or not set(config) <= _KEYS:
+            raise ConfigError(
+                "A KerasSchedule config is a dict with a `schedule` key and optionally "
+                f"{', '.join(sorted(_KEYS - {'schedule'}))}. Received: {v.short(config)}"
+            )
         plan = config.get("plan")
         return cls(
             from_config(config["schedule"]),
@@ -249,6 +255,9 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
             plan=self.plan,
         )
 
+
+#: The keys of a KerasSchedule config (what get_config writes).
+_KEYS = {"schedule", "steps_per_epoch", "accumulation_steps", "on_change", "plan"}
 
 keras.saving.register_keras_serializable(package="lrkit")(KerasSchedule)
 

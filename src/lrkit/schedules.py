@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import cached_property
 from typing import ClassVar
 
 from lrkit import _params as p
@@ -242,6 +243,14 @@ class MultiStep(Schedule, name="multistep"):
         for m in self.milestones:
             count = count + ops.where(t >= m, 1.0, 0.0)
         return self.start_lr * ops.power(self.gamma, count)
+
+    @cached_property
+    def _peak(self) -> float:
+        # After the last milestone: start_lr * gamma ** len(milestones) (gamma > 1 grows).
+        try:
+            return self.start_lr * max(self.gamma, 1.0) ** len(self.milestones)
+        except OverflowError:
+            return math.inf
 
     @property
     def duration(self) -> float | None:
