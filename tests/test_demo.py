@@ -207,6 +207,28 @@ def test_demo_with_torch(
     assert (out / "accuracy.png").exists() and (out / "schedules.png").exists()
 
 
+@pytest.mark.torch
+def test_demo_find_takes_the_peaks_from_a_range_test(
+    tmp_path: Path, no_fashion_mnist: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("torch")
+    from lrkit.demo.data import load
+    from lrkit.find_command import range_test
+
+    out = tmp_path / "out"
+    status = demo.main(
+        ["--framework", "torch", "--epochs", "2", "--data", str(no_fashion_mnist), "--out",
+         str(out), "--schedules", "cosine", "--find", "--seed", "1"]
+    )  # fmt: skip
+    assert status == 0
+    printed = capsys.readouterr().out
+    peak = float(f"{range_test(load(str(no_fashion_mnist)), 'torch', seed=1).suggest():.3g}")
+    assert f"from a range test (lrkit find): {peak}" in printed
+    assert peak != demo.PEAKS["cosine"]  # not the committed sweep's
+    results = json.loads((out / "results.json").read_text())
+    assert f"cosine(start_lr={peak}" in json.dumps(results)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

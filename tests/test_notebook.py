@@ -119,6 +119,31 @@ def test_a_range_test_result_displays(shell: InteractiveShell) -> None:
     check_png(shell.display_formatter.format(range_test_like().figure())[0]["image/png"])
 
 
+def test_a_real_range_test_displays(shell: InteractiveShell) -> None:
+    rates = np.geomspace(1e-5, 1.0, 120)
+    losses = 2.3 - 1.5 / (1 + np.exp(-4 * (np.log10(rates) + 3))) + np.exp(6 * np.log10(rates))
+    average, smoothed = 0.0, []
+    for k, loss in enumerate(losses, start=1):  # bias-corrected moving average, beta 0.98
+        average = 0.98 * average + 0.02 * loss
+        smoothed.append(average / (1 - 0.98**k))
+    result = lrkit.RangeTest(
+        rates=tuple(rates),
+        losses=tuple(losses),
+        smoothed=tuple(smoothed),
+        reason="completed",
+        stopped_at=None,
+        start_lr=1e-5,
+        end_lr=1.0,
+        num_steps=120,
+    )
+    data, _ = shell.display_formatter.format(result)
+    root = check_svg(data["image/svg+xml"], 2, title="learning-rate range test")
+    assert len(root.findall(f"{SVG}circle")) == 1
+    assert f"suggested {result.suggest():.3g}" in "".join(root.itertext())
+    assert "text/html" in data
+    check_png(shell.display_formatter.format(result.plot())[0]["image/png"])
+
+
 def test_figures_display_as_png(shell: InteractiveShell) -> None:
     for figure in (ONE.plot(epochs=100, steps_per_epoch=50), lrkit.plot.figure(THREE, 5)):
         data, _ = shell.display_formatter.format(figure)

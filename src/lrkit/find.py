@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from lrkit import _display
 from lrkit.compose import Warmup
 from lrkit.recipes import OneCyclePolicy, WarmupStableDecay
 from lrkit.schedules import Cosine
@@ -462,6 +463,38 @@ class RangeTest:
     def split(self) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
         """``(rates, losses, smoothed)``."""
         return self.rates, self.losses, self.smoothed
+
+    # -- notebooks: an inline SVG drawn without matplotlib (lrkit._display) --
+
+    def chart(self) -> _display.Chart:
+        """The raw and smoothed loss against the rate (log axis), the consensus marked."""
+        rates, losses, smoothed = (np.asarray(a, float) for a in self.split())
+        finite = np.isfinite(smoothed)
+        markers: tuple[_display.Marker, ...] = ()
+        try:
+            best = self.suggest()
+        except ValueError:  # too few points for any rule: draw the curve alone
+            best = None
+        if best is not None and finite.any():
+            y = float(np.interp(np.log(best), np.log(rates[finite]), smoothed[finite]))
+            markers = (_display.Marker(best, y, f"suggested {best:.3g}"),)
+        return _display.Chart(
+            (
+                _display.Series(rates[finite], losses[finite], f"{self.monitor} loss"),
+                _display.Series(rates[finite], smoothed[finite], "smoothed"),
+            ),
+            title=f"learning-rate range test ({self.reason})",
+            xlabel="learning rate",
+            ylabel="loss",
+            markers=markers,
+            log_x=True,
+        )
+
+    def _repr_svg_(self) -> str:
+        return _display.svg(self.chart())
+
+    def _repr_html_(self) -> str:
+        return _display.html_of(self.chart())
 
 
 def _mean_delay(beta: float, k: int) -> float:

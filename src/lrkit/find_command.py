@@ -48,7 +48,7 @@ def range_test(
 ) -> RangeTest:
     """The range test of ``lrkit demo``'s network, freshly built from ``seed``, on ``data``'s
     training set (batches of the demo's size in an order drawn from ``seed``)."""
-    from lrkit.demo import BATCH_SIZE, HIDDEN, MOMENTUM
+    from lrkit.demo.recipes import BATCH_SIZE, HIDDEN, MOMENTUM
 
     settings: dict[str, Any] = {
         "start_lr": start_lr,
@@ -110,7 +110,7 @@ def demo_peaks(
 ) -> dict[str, float]:
     """Every recipe of ``lrkit demo`` peaking at the range test's suggestion: the ``peaks``
     argument of :func:`lrkit.demo.recipes` (``lrkit demo --find``)."""
-    from lrkit.demo import RECIPES
+    from lrkit.demo.recipes import RECIPES
 
     peak = float(f"{range_test(data, framework, seed=seed).suggest(rule):.3g}")
     return dict.fromkeys(RECIPES, peak)
@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
 
 def report(result: RangeTest, rule: str, epochs: int, samples: int) -> str:
     """The suggestions, the recommended 1cycle and what the test cost, as text."""
-    from lrkit.demo import BATCH_SIZE
+    from lrkit.demo.recipes import BATCH_SIZE
 
     steps_per_epoch = -(-samples // BATCH_SIZE)
     stop = "" if result.stopped_at is None else f" at step {result.stopped_at}"

@@ -11,7 +11,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import lrkit
@@ -111,6 +111,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="--task text: where to train; cuda also trains a larger model (default cpu)",
     )
     parser.add_argument(
+        "--find",
+        action="store_true",
+        help="take each recipe's peak from a learning-rate range test on this network and data "
+        "(lrkit find) instead of the training benchmark's sweep",
+    )
+    parser.add_argument(
         "--target",
         type=float,
         default=TARGET,
@@ -122,15 +128,19 @@ class DemoError(Exception):
     """Bad options: reported as one line."""
 
 
-def resolve_schedules(specs: Sequence[str] | None, epochs: int) -> dict[str, Schedule]:
-    """``{label: schedule}`` for ``--schedules``: recipe names or text forms (labelled as given)."""
+def resolve_schedules(
+    specs: Sequence[str] | None, epochs: int, peaks: Mapping[str, float] | None = None
+) -> dict[str, Schedule]:
+    """``{label: schedule}`` for ``--schedules``: recipe names or text forms (labelled as given);
+    the recipes peak at ``peaks`` (default: the training benchmark's :data:`PEAKS`)."""
+    peaks = PEAKS if peaks is None else peaks
     if not specs:
-        return recipes(epochs)
+        return recipes(epochs, peaks)
     out: dict[str, Schedule] = {}
     for spec in specs:
         text = spec.strip()
         if text in RECIPES:
-            out[text] = recipe(text, epochs, PEAKS[text])
+            out[text] = recipe(text, epochs, peaks[text])
             continue
         try:
             out[text] = lrkit.parse(text)
@@ -174,7 +184,6 @@ def _run(args: argparse.Namespace) -> int:
         raise DemoError(f"--target is a fraction in (0, 1], got {args.target}")
     if args.framework == "torch" and args.backend is not None:
         raise DemoError("--backend selects Keras' backend; it has no effect with --framework torch")
-    schedules = resolve_schedules(args.schedules, args.epochs)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -186,6 +195,13 @@ def _run(args: argparse.Namespace) -> int:
         import torch
 
         engine = f"PyTorch {torch.__version__}"
+    peaks = None
+    if args.find:  # after the backend is chosen: the range test trains this network
+        from lrkit.find_command import demo_peaks
+
+        peaks = demo_peaks(data, args.framework, seed=args.seed)
+        print(f"peak of every recipe from a range test (lrkit find): {next(iter(peaks.values()))}")
+    schedules = resolve_schedules(args.schedules, args.epochs, peaks)
     steps = math.ceil(len(data.x_train) / BATCH_SIZE)
     print(describe(data))
     print(
