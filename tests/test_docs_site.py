@@ -22,7 +22,7 @@ READER_OBJECTS = {
     "model", "x", "y", "optimizer", "train_dataset",
     # the range test's and a training loop's inputs, and the lengths of the reader's run
     "loss_fn", "loss", "loader", "batches", "params", "x_train", "y_train",
-    "epochs", "steps", "total_steps",
+    "epochs", "steps", "total_steps", "longer_plan",
 }  # fmt: skip
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
