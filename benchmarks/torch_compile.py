@@ -20,8 +20,6 @@ repetitions. The compile itself (Inductor, tens of seconds on a small CPU) is no
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -32,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch_step  # benchmarks/ is on the path when this script runs
 from torch._dynamo.utils import counters
 
 import lrkit
@@ -87,20 +86,8 @@ def timed(step: Callable[[], None], scheduler: Any, n: int) -> float:
 
 
 def machine() -> list[str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [
-        f"- CPU: {cpu}; `nproc`: {os.cpu_count()}; load average at the start: {load}",
-        f"- Python {platform.python_version()}, torch {torch.__version__}, "
-        f"NumPy {np.__version__}, lrkit {lrkit.__version__}; torch threads: 1",
-    ]
+    """torch_step.py's machine lines (this script runs torch on one thread)."""
+    return [*torch_step.machine()[:-1], torch_step.machine()[-1] + "; torch threads: 1"]
 
 
 def main() -> None:

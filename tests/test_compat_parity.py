@@ -423,9 +423,7 @@ def metrics(rng: random.Random, steps: int) -> list[float]:
 
 
 def test_reduce_on_plateau_matches_reduce_lr_on_plateau() -> None:
-    plateau = getattr(lrkit_torch, "ReduceOnPlateau", None)
-    if plateau is None:
-        pytest.skip("lrkit.torch.ReduceOnPlateau is not on this branch (branch steer-plateau)")
+    plateau = lrkit_torch.ReduceOnPlateau
     rng = random.Random("ReduceLROnPlateau")
     for i in range(DRAWS):
         lrs, kind = group_lrs(rng), rng.choice(["sgd", "adam"])
