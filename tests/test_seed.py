@@ -177,3 +177,15 @@ def test_plain_function_in_the_seed_style_is_accepted_wherever_a_schedule_is() -
     assert (lrkit.linear(0.0, 5, end_lr=0.1) >> fn)(7) == fn(2)
     with pytest.raises(TypeError, match="no config"):
         wrapped.to_config()
+
+
+def test_one_cycle_decay_starts_at_its_own_time_zero() -> None:
+    # Found by test_continuous_at_boundaries: rampup + sustain rounds (1 + 511.7179251037264),
+    # and `t - rampup - sustain` was 5.7e-14 at that boundary, so exp_decay=0 gave 0 ** 5.7e-14
+    # = 0 where the seed's `0 ** (epoch - rampup - sustain)` is 0 ** 0 = 1 (max_lr).
+    s = lrkit.one_cycle(
+        0.0, 0.0, 1.0, rampup_epochs=1, sustain_epochs=511.7179251037264, exp_decay=0
+    )
+    b = 1 + 511.7179251037264
+    assert s(b) == 1.0 == s(np.array([b]))[0]
+    assert s(math.nextafter(b, math.inf)) == 0.0

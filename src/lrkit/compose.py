@@ -268,6 +268,11 @@ class Cooldown(Compound, name="cooldown"):
         return join([self.schedule, decay], [a])
 
 
+#: Cycles a scalar call of :class:`Restarts` finds by bisection (each one way through the
+#: compiled function's branches); later cycles use the logarithm.
+SCALAR_CYCLES = 24
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class Restarts(Schedule, name="restarts"):
     r"""Repeat ``schedule`` in cycles; cycle $i$ is $\mu^i$ times longer and $m^i$ times lower.
@@ -304,6 +309,13 @@ class Restarts(Schedule, name="restarts"):
         if mu == 1.0:
             i = ops.floor_div(t, P)
             return t - i * P, 1.0, ops.power(m, i)
+        if ops.scalar:
+            # One number: bisect the first cycles' starts (a compiled scalar call becomes a
+            # few comparisons and the cycle's constants); beyond them, the formula below.
+            bounds, starts, stretches, amplitudes = self._scalar_cycles
+            k = bisect.bisect_right(bounds, t) - 1
+            if 0 <= k < len(bounds) - 1:
+                return (t - starts[k]) / stretches[k], stretches[k], amplitudes[k]
         span = ops.span(t)
         table = None if span is None else self._table(span[1])  # no walrus: AutoGraph warns
         if table is not None:
@@ -327,6 +339,29 @@ class Restarts(Schedule, name="restarts"):
         below a start counts as that start: at a boundary the new cycle wins, as in exact
         arithmetic. The table and the formula use the same rule."""
         return 1.0 - 8.0 * ops.eps(t)
+
+    @cached_property
+    def _scalar_cycles(self) -> tuple[tuple[float, ...], ...]:
+        """For one float: the first cycles' starts as the formula settles a time against
+        them (times the slack), and their starts, stretches and amplitudes, each computed
+        by the formula's own ``math`` arithmetic (so both ways give the same bits)."""
+        i: list[float] = []
+        for k in map(float, range(SCALAR_CYCLES)):
+            try:
+                start = float(self._start(k, MATH))
+            except OverflowError:
+                break
+            if not start < 2.0**53:  # beyond any exact time: the formula's business
+                break
+            i.append(k)
+        starts = [float(self._start(k, MATH)) for k in i]
+        slack = self._slack(0.0, MATH)
+        return (
+            tuple(s * slack for s in starts),
+            tuple(starts),
+            tuple(float(MATH.power(self.period_mul, k)) for k in i),
+            tuple(float(MATH.power(self.amplitude_mul, k)) for k in i),
+        )
 
     def _table(self, until: float) -> tuple[np.ndarray, ...] | None:
         """Starts, stretches and amplitudes of the cycles up to ``until``, in float64, by the

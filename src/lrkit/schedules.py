@@ -179,8 +179,10 @@ class OneCycleSeed(Schedule, name="one_cycle"):
         r, s = self.rampup_epochs, self.sustain_epochs
         slope = (self.max_lr - self.start_lr) / r if r > 0 else 0.0
         ramp = slope * t + self.start_lr
+        # The decay's own time is 0 at r + s as the phase test rounds it (t - r - s need not
+        # be: 0 ** 5.7e-14 is 0 where the seed's exact 0 ** 0 is 1).
         decay = (self.max_lr - self.min_lr) * ops.power(
-            self.exp_decay, ops.maximum(t - r - s, 0.0)
+            self.exp_decay, ops.maximum(t - (r + s), 0.0)
         ) + self.min_lr
         return ops.where(t < r, ramp, ops.where(t < r + s, self.max_lr, decay))
 
