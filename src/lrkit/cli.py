@@ -22,6 +22,7 @@ import argparse
 import csv
 import dataclasses
 import difflib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -720,6 +721,21 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _parser(selected: str | None) -> argparse.ArgumentParser:
+    """:func:`build_parser`, built once per subcommand and table of extensions: a parser
+    keeps no state between ``parse_args`` calls, and building one costs more than most
+    commands' work."""
+    known = selected if selected in COMMANDS or selected in EXTENSIONS else None
+    return _cached_parser(known, tuple(EXTENSIONS.items()))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_parser(
+    selected: str | None, extensions: tuple[tuple[str, tuple[str, str]], ...]
+) -> argparse.ArgumentParser:
+    return build_parser(selected)
+
+
 def _installed(module_name: str) -> bool:
     try:
         return importlib.util.find_spec(module_name) is not None
@@ -753,7 +769,7 @@ def _selected(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lrkit`` command with ``argv`` (default: ``sys.argv[1:]``); the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_selected(args_list))
+    parser = _parser(_selected(args_list))
     try:
         args = parser.parse_args(args_list)
     except SystemExit as e:  # --help, --version, or a usage error (status 2)

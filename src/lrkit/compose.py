@@ -312,10 +312,10 @@ class Restarts(Schedule, name="restarts"):
         if ops.scalar:
             # One number: bisect the first cycles' starts (a compiled scalar call becomes a
             # few comparisons and the cycle's constants); beyond them, the formula below.
-            bounds, starts, stretches, amplitudes = self._scalar_cycles
-            k = bisect.bisect_right(bounds, t) - 1
-            if 0 <= k < len(bounds) - 1:
-                return (t - starts[k]) / stretches[k], stretches[k], amplitudes[k]
+            bounds, begins, stretches, amplitudes = self._scalar_cycles
+            c = bisect.bisect_right(bounds, t) - 1
+            if 0 <= c < len(bounds) - 1:
+                return (t - begins[c]) / stretches[c], stretches[c], amplitudes[c]
         span = ops.span(t)
         table = None if span is None else self._table(span[1])  # no walrus: AutoGraph warns
         if table is not None:

@@ -11,6 +11,8 @@ Importing this module imports PyTorch; ``import lrkit`` does not.
 
 from __future__ import annotations
 
+import math
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -205,6 +207,9 @@ class LRScheduler(_TorchLRScheduler):
         super().__init__(optimizer, last_epoch)
         if self.total_steps is not None:
             self.check_horizon(self.total_steps)
+        # Lightning and the Hugging Face Trainer know the run's length but tell no scheduler:
+        # read it from them at the first step they take (see _framework_length).
+        self._length_looked_up = self.total_steps is not None
 
     def _use(
         self,
@@ -257,6 +262,11 @@ class LRScheduler(_TorchLRScheduler):
         self._step_count += 1
         self.last_epoch += 1
         self._apply(watch=not self._rivals_checked)
+        if not getattr(self, "_length_looked_up", True):  # True while __init__ steps
+            self._length_looked_up = True
+            length = _framework_length()
+            if length is not None:
+                self.check_horizon(length[0], epochs=length[1])
 
     def _update_lr(self, epoch: int | None = None) -> None:
         # Called by torch's SequentialLR at its milestones (`_update_lr(0)`).
@@ -315,16 +325,21 @@ class LRScheduler(_TorchLRScheduler):
 
     # -- the horizon guard ---------------------------------------------------------------
 
-    def check_horizon(self, total_steps: int) -> bool:
+    def check_horizon(self, total_steps: int, *, epochs: int | None = None) -> bool:
         """Warn (:class:`lrkit.HorizonWarning`, once per scheduler) if a schedule ends long
-        before ``total_steps`` optimizer updates, or long after; return whether it warned.
+        before ``total_steps`` optimizer updates (``epochs`` epochs, if given), or long after;
+        return whether it warned.
 
-        Called by the constructor when ``total_steps`` is given (Lightning:
-        ``self.trainer.estimated_stepping_batches``; Hugging Face: ``max_steps``). A schedule
-        without an end (``duration`` None) or a constant is never questioned; so is an epoch
-        schedule stepped once per epoch (``steps_per_epoch=None``: no epoch length to compare).
+        Called by the constructor when ``total_steps`` is given, and otherwise at the first
+        step taken by Lightning's ``Trainer`` (its ``estimated_stepping_batches`` and
+        ``max_epochs``) or the Hugging Face ``Trainer`` (``state.max_steps`` and
+        ``num_train_epochs``). A schedule without an end (``duration`` None) or a constant is
+        never questioned; an epoch schedule stepped once per epoch (``steps_per_epoch=None``)
+        is compared with ``epochs`` when it is known.
         """
         total_steps = _positive_int("total_steps", total_steps)
+        if epochs is not None:
+            epochs = _positive_int("epochs", epochs)
         if getattr(self, "_horizon_warned", False):
             return False
         for s in {id(s): s for s in self.lr_schedules}.values():  # each distinct one once
@@ -333,6 +348,7 @@ class LRScheduler(_TorchLRScheduler):
                 unit=self.unit,
                 steps_per_epoch=self.steps_per_epoch,
                 total_steps=total_steps,
+                epochs=epochs,
             )
             if message is not None:
                 self._horizon_warned = True
@@ -863,6 +879,52 @@ def _keys(value: Any) -> Any:
 # `lrkit.compat.transformers.get_scheduler(name, optimizer, ...)` builds this adapter (compat
 # sits below the adapters, so it finds it here instead of importing it).
 _compat.ADAPTERS["torch"] = LRScheduler
+
+
+def _framework_length() -> tuple[int, int | None] | None:
+    """The updates (and epochs) of the run, from the trainer that called ``step()``: a
+    Lightning ``Trainer`` (``trainer``, a few frames up, in its hook call) or a Hugging Face
+    ``Trainer`` (``self`` of its training loop). ``None`` outside them, or for a run of
+    unknown length. Only modules already imported are looked at."""
+    lightning: list[type] = [
+        m.Trainer
+        for m in (
+            sys.modules.get("lightning.pytorch.trainer.trainer"),
+            sys.modules.get("pytorch_lightning.trainer.trainer"),
+        )
+        if m is not None
+    ]
+    hf = sys.modules.get("transformers.trainer")
+    if not lightning and hf is None:
+        return None
+    frame: Any = sys._getframe(2)
+    for _ in range(16):
+        if frame is None:
+            return None
+        for name in ("trainer", "self"):
+            obj: Any = frame.f_locals.get(name)
+            if lightning and isinstance(obj, tuple(lightning)):
+                trainer: Any = obj
+                return _whole_or_none(trainer.estimated_stepping_batches, trainer.max_epochs)
+            if hf is not None and isinstance(obj, hf.Trainer):
+                return _whole_or_none(obj.state.max_steps, obj.args.num_train_epochs)
+        frame = frame.f_back
+    return None
+
+
+def _whole_or_none(total: Any, epochs: Any) -> tuple[int, int | None] | None:
+    """``(total, epochs)`` as ints where they are finite and at least 1 (Lightning's are
+    ``inf`` or ``-1`` for a run of unknown length)."""
+
+    def whole(x: Any) -> int | None:
+        try:
+            x = float(x)
+        except (TypeError, ValueError):
+            return None
+        return int(x) if math.isfinite(x) and x >= 1 and x.is_integer() else None
+
+    steps = whole(total)
+    return None if steps is None else (steps, whole(epochs))
 
 
 from lrkit._find_torch import find_lr  # noqa: E402  (the range test, lrkit.find)
