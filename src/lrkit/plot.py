@@ -61,8 +61,9 @@ MAX_MARKS = _display.MAX_MARKS
 #: has an end of its own.
 DEFAULT_LENGTH = _display.DEFAULT_LENGTH
 FORMATS = ("png", "svg", "pdf")
-#: The largest image :func:`save` writes, in pixels (a PNG of 5000 x 5000).
-MAX_PIXELS = 25_000_000
+#: The largest image :func:`save` writes, in pixels (a PNG of 4000 x 4000: its RGBA buffer,
+#: 64 MB, keeps a plot within the 100 MB that any one input may take, docs/limits.md).
+MAX_PIXELS = 16_000_000
 
 
 def named(schedules: Schedules) -> list[tuple[str, Schedule]]:
@@ -234,7 +235,7 @@ def save(
     **options: Any,
 ) -> Path:
     """Write :func:`figure`'s chart to ``path``: ``.png``, ``.svg`` or ``.pdf``, ``size``
-    inches at ``dpi`` (at most 25 million pixels)."""
+    inches at ``dpi`` (at most 16 million pixels)."""
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
