@@ -269,3 +269,22 @@ def test_a_compiled_schedule_pickles_copies_and_compares_as_before() -> None:
     for other in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s), copy.copy(s)):
         assert other == s and hash(other) == hash(s)
         assert same(other(37.5), s(37.5))
+
+
+@pytest.mark.parametrize("t_mul", [1.01, 1.5, 2.0, 3.0, 1e3])
+def test_restarts_find_their_cycle_by_bisection_as_the_logarithm_does(t_mul: float) -> None:
+    # A scalar call looks the cycle up among the first cycles' starts (a branch per cycle once
+    # compiled); the logarithm does beyond them, and for arrays. At each start, and at the
+    # floats on either side of it, the scalar, compiled and NumPy paths agree (a wrong cycle
+    # would be off by a whole restart).
+    from lrkit.compose import SCALAR_CYCLES
+
+    s = lrkit.cosine_restarts(0.1, 7.5, t_mul=t_mul, m_mul=0.9, end_lr=0.001)
+    starts = list(s.breakpoints(7.5 * t_mul ** (SCALAR_CYCLES + 3)))
+    times = sorted({x for b in starts for x in (math.nextafter(b, 0), b, math.nextafter(b, 1e300))})
+    compiled = s._compiled
+    assert compiled is not None
+    arrays = s(np.array(times))
+    for t, a in zip(times, arrays, strict=True):
+        assert s._scalar(t) == compiled(t)
+        assert s._scalar(t) == pytest.approx(a, rel=1e-12)
