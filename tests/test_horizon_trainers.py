@@ -15,6 +15,7 @@ import lrkit
 
 torch = pytest.importorskip("torch")
 
+from lightning_support import lightning_trainer  # noqa: E402
 from lrkit.torch import LRScheduler  # noqa: E402
 
 pytestmark = [
@@ -63,15 +64,7 @@ def lightning_fit(schedule: lrkit.Schedule, interval: str = "step", **kwargs: An
                 "lr_scheduler": {"scheduler": scheduler, "interval": interval},
             }
 
-    trainer = L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        max_epochs=EPOCHS,
-    )
+    trainer = lightning_trainer(max_epochs=EPOCHS)
     loader = torch.utils.data.DataLoader(data(), batch_size=4)
     trainer.fit(Module(), loader)
 

@@ -20,6 +20,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import lrkit  # noqa: E402
+from lightning_support import lightning_trainer  # noqa: E402
 from lrkit.torch import LRScheduler, ReduceOnPlateau  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("torch_one_thread")]
@@ -243,19 +244,6 @@ def lightning_module(epochs_planned: int) -> Any:
             ]
 
     return Stalls()
-
-
-def lightning_trainer(**kwargs: Any) -> Any:
-    L = pytest.importorskip("lightning")
-    return L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        **kwargs,
-    )
 
 
 def lightning_loader() -> Any:

@@ -20,6 +20,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import lrkit  # noqa: E402
+from lightning_support import lightning_trainer  # noqa: E402
 from lrkit.torch import LRScheduler  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("torch_one_thread")]
@@ -178,15 +179,7 @@ def test_lightning_resume_with_more_epochs(tmp_path: Path, policy: str) -> None:
             }
 
     def trainer(epochs: int) -> Any:
-        return L.Trainer(
-            max_epochs=epochs,
-            accelerator="cpu",
-            devices=1,
-            logger=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            enable_checkpointing=False,
-        )
+        return lightning_trainer(max_epochs=epochs)
 
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(8 * STEPS_PER_EPOCH, 4, generator=generator)

@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 L = pytest.importorskip("lightning")
 
 import lrkit  # noqa: E402
+from lightning_support import lightning_trainer  # noqa: E402
 from lrkit.torch import LRScheduler  # noqa: E402
 
 pytestmark = [
@@ -63,14 +64,7 @@ def loader() -> torch.utils.data.DataLoader:
 
 
 def trainer(**kwargs: Any) -> L.Trainer:
-    return L.Trainer(
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        **kwargs,
-    )
+    return lightning_trainer(**{"enable_checkpointing": True, **kwargs})
 
 
 def test_fit_sets_the_schedule_at_every_step() -> None:
