@@ -425,7 +425,7 @@ BAD_INPUT = [
     (["convert", WARMUP, "-o", "out.yml", "--to", "spec"], "names yaml but --to says spec"),
     (["plot", WARMUP, "--steps", "9", "--steps-per-epoch", "3", "-o", "x.png"], "goes with"),
     (["plot", WARMUP, "--steps", "9", "--update", "epoch", "-o", "x.png"], "in epochs"),
-    (["plot", WARMUP, "--size", "100x100", "--dpi", "1000", "-o", "x.png"], "more than 25,000"),
+    (["plot", WARMUP, "--size", "100x100", "--dpi", "1000", "-o", "x.png"], "more than 16,000"),
     (["show", "cosine_restarts(0.1, 10, t_mul=1e200)"], "the schedule overflows"),
 ]
 
