@@ -264,9 +264,9 @@ class LRScheduler(_TorchLRScheduler):
         self._apply(watch=not self._rivals_checked)
         if not getattr(self, "_length_looked_up", True):  # True while __init__ steps
             self._length_looked_up = True
-            length = _framework_length()
+            length = _framework_length(self)
             if length is not None:
-                self.check_horizon(length[0], epochs=length[1])
+                self.check_horizon(length[0], epochs=length[1], hint=length[2])
 
     def _update_lr(self, epoch: int | None = None) -> None:
         # Called by torch's SequentialLR at its milestones (`_update_lr(0)`).
@@ -325,7 +325,7 @@ class LRScheduler(_TorchLRScheduler):
 
     # -- the horizon guard ---------------------------------------------------------------
 
-    def check_horizon(self, total_steps: int, *, epochs: int | None = None) -> bool:
+    def check_horizon(self, total_steps: int, *, epochs: int | None = None, hint: str = "") -> bool:
         """Warn (:class:`lrkit.HorizonWarning`, once per scheduler) if a schedule ends long
         before ``total_steps`` optimizer updates (``epochs`` epochs, if given), or long after;
         return whether it warned.
@@ -352,7 +352,7 @@ class LRScheduler(_TorchLRScheduler):
             )
             if message is not None:
                 self._horizon_warned = True
-                return warn_horizon(message, "lrkit.torch.LRScheduler", stacklevel=4)
+                return warn_horizon(message + hint, "lrkit.torch.LRScheduler", stacklevel=4)
         return False
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -881,11 +881,12 @@ def _keys(value: Any) -> Any:
 _compat.ADAPTERS["torch"] = LRScheduler
 
 
-def _framework_length() -> tuple[int, int | None] | None:
-    """The updates (and epochs) of the run, from the trainer that called ``step()``: a
-    Lightning ``Trainer`` (``trainer``, a few frames up, in its hook call) or a Hugging Face
-    ``Trainer`` (``self`` of its training loop). ``None`` outside them, or for a run of
-    unknown length. Only modules already imported are looked at."""
+def _framework_length(scheduler: LRScheduler) -> tuple[int, int | None, str] | None:
+    """The times ``scheduler`` will be stepped in the run (and its epochs), from the trainer that
+    called ``step()``: a Lightning ``Trainer`` (``trainer``, a few frames up, in its hook call)
+    or a Hugging Face ``Trainer`` (``self`` of its training loop); and a hint for the warning.
+    ``None`` outside them, or for a run of unknown length. Only modules already imported are
+    looked at."""
     lightning: list[type] = [
         m.Trainer
         for m in (
@@ -904,17 +905,33 @@ def _framework_length() -> tuple[int, int | None] | None:
         for name in ("trainer", "self"):
             obj: Any = frame.f_locals.get(name)
             if lightning and isinstance(obj, tuple(lightning)):
-                trainer: Any = obj
-                return _whole_or_none(trainer.estimated_stepping_batches, trainer.max_epochs)
+                return _lightning_length(obj, scheduler)
             if hf is not None and isinstance(obj, hf.Trainer):
-                return _whole_or_none(obj.state.max_steps, obj.args.num_train_epochs)
+                return _whole_or_none(obj.state.max_steps, obj.args.num_train_epochs, "")
         frame = frame.f_back
     return None
 
 
-def _whole_or_none(total: Any, epochs: Any) -> tuple[int, int | None] | None:
-    """``(total, epochs)`` as ints where they are finite and at least 1 (Lightning's are
-    ``inf`` or ``-1`` for a run of unknown length)."""
+def _lightning_length(trainer: Any, scheduler: LRScheduler) -> tuple[int, int | None, str] | None:
+    """Lightning steps a scheduler once per update (``"interval": "step"``) or once per epoch
+    (``"epoch"``, its default): the run's length in the steps this scheduler will see."""
+    for config in getattr(trainer, "lr_scheduler_configs", ()):
+        if scheduler in (config.scheduler, getattr(config.scheduler, "scheduler", None)):
+            if config.interval == "epoch":
+                hint = (
+                    ' (Lightning steps this scheduler once per epoch, "interval": "epoch": for a '
+                    'schedule of updates, give its config "interval": "step")'
+                    if scheduler.unit == "step"
+                    else ""
+                )
+                return _whole_or_none(trainer.max_epochs, trainer.max_epochs, hint)
+            break
+    return _whole_or_none(trainer.estimated_stepping_batches, trainer.max_epochs, "")
+
+
+def _whole_or_none(total: Any, epochs: Any, hint: str) -> tuple[int, int | None, str] | None:
+    """``(total, epochs, hint)``, the numbers as ints where they are finite and at least 1
+    (Lightning's are ``inf`` or ``-1`` for a run of unknown length)."""
 
     def whole(x: Any) -> int | None:
         try:
@@ -924,7 +941,7 @@ def _whole_or_none(total: Any, epochs: Any) -> tuple[int, int | None] | None:
         return int(x) if math.isfinite(x) and x >= 1 and x.is_integer() else None
 
     steps = whole(total)
-    return None if steps is None else (steps, whole(epochs))
+    return None if steps is None else (steps, whole(epochs), hint)
 
 
 from lrkit._find_torch import find_lr  # noqa: E402  (the range test, lrkit.find)
