@@ -346,6 +346,7 @@ class Restarts(Schedule, name="restarts"):
         them (times the slack), and their starts, stretches and amplitudes, each computed
         by the formula's own ``math`` arithmetic (so both ways give the same bits)."""
         i: list[float] = []
+        starts: list[float] = []
         for k in map(float, range(SCALAR_CYCLES)):
             try:
                 start = float(self._start(k, MATH))
@@ -354,7 +355,7 @@ class Restarts(Schedule, name="restarts"):
             if not start < 2.0**53:  # beyond any exact time: the formula's business
                 break
             i.append(k)
-        starts = [float(self._start(k, MATH)) for k in i]
+            starts.append(start)
         slack = self._slack(0.0, MATH)
         return (
             tuple(s * slack for s in starts),
