@@ -172,3 +172,92 @@ def test_in_graph_change_plan_after_load_model(tmp_path: Path) -> None:
     third = fit(again, 4, [], initial_epoch=3)
     assert third.used[-1] == pytest.approx(NEW(NEW.duration), rel=1e-6)  # the new plan's end
     assert np.abs(np.diff([first.used[-1], *second.used, *third.used])).max() <= bound
+
+
+# -- the in-graph schedule under BackupAndRestore, with lrkit.keras.ResumeCheck ------------------
+
+
+def in_graph_interrupted(backup: Path, schedule: lrkit.Schedule = OLD) -> Probe:
+    probe = Probe()
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup)),
+        lk.ResumeCheck(),
+        Interrupt(1),
+        probe,
+    ]
+    with pytest.raises(RuntimeError, match="interrupted"):
+        probe_model(lk.schedule(schedule)).fit(
+            X, Y, batch_size=BATCH, epochs=4, shuffle=False, verbose=0, callbacks=callbacks
+        )
+    return probe
+
+
+def in_graph_resumed(backup: Path, schedule: lrkit.Schedule, **kwargs: Any) -> Probe:
+    # ResumeCheck listed before BackupAndRestore: it reads the restored state late.
+    callbacks = [lk.ResumeCheck(), keras.callbacks.BackupAndRestore(str(backup))]
+    return fit(probe_model(lk.schedule(schedule, **kwargs)), 4, callbacks)
+
+
+def test_in_graph_backup_and_restore_continue_extends_the_run_smoothly(tmp_path: Path) -> None:
+    first = in_graph_interrupted(tmp_path)
+    assert (tmp_path / lk.PLAN_FILE).exists()
+    assert first.steps == list(range(2 * N))
+    np.testing.assert_allclose(
+        first.used, [OLD(k) for k in range(2 * N)], rtol=1e-6, atol=1e-8
+    )  # float32
+    second = in_graph_resumed(tmp_path, NEW, on_change="continue")
+    assert second.steps == list(range(2 * N, 4 * N))  # resumed, not restarted
+    bound = largest_step(NEW, 4 * N)
+    assert abs(second.used[0] - first.used[-1]) <= bound
+    assert abs(NEW(2 * N) - first.used[-1]) > bound  # what keep_count does
+    assert second.used[-1] == pytest.approx(NEW(NEW.duration), rel=1e-6)
+    assert np.abs(np.diff([first.used[-1], *second.used])).max() <= bound
+    assert not tmp_path.exists()  # the completed fit deleted the backup, the record with it
+
+
+def test_in_graph_backup_and_restore_refuse_keep_count_and_unchanged(tmp_path: Path) -> None:
+    in_graph_interrupted(tmp_path / "a")
+    with pytest.raises(ValueError, match=r"lrkit.keras.schedule\(\.\.\., on_change='continue'\)"):
+        in_graph_resumed(tmp_path / "a", NEW)  # "refuse", the default
+    # Refused before any update, and nothing lost: the same backup resumes under a policy.
+    kept = in_graph_resumed(tmp_path / "a", NEW, on_change="keep_count")
+    assert kept.steps == list(range(2 * N, 4 * N))
+    np.testing.assert_allclose(
+        kept.used, [NEW(k) for k in range(2 * N, 4 * N)], rtol=1e-6, atol=1e-8
+    )  # float32
+
+    first = in_graph_interrupted(tmp_path / "b", NEW)
+    second = in_graph_resumed(tmp_path / "b", NEW)  # the same plan resumes under "refuse"
+    np.testing.assert_allclose(
+        first.used + second.used, [NEW(k) for k in range(4 * N)], rtol=1e-6, atol=1e-8
+    )
+
+
+def test_in_graph_take_over_survives_a_second_interruption(tmp_path: Path) -> None:
+    first = in_graph_interrupted(tmp_path)
+    probe = Probe()
+    model = probe_model(lk.schedule(NEW, on_change="continue"))
+    callbacks = [keras.callbacks.BackupAndRestore(str(tmp_path)), lk.ResumeCheck(), probe]
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model.fit(
+            X, Y, batch_size=BATCH, epochs=4, shuffle=False, verbose=0,
+            callbacks=[*callbacks, Interrupt(2)],
+        )  # fmt: skip
+    third = in_graph_resumed(tmp_path, NEW, on_change="continue")
+    rates = [*first.used, *probe.used, *third.used]
+    assert third.steps == list(range(3 * N, 4 * N))
+    assert np.abs(np.diff(rates[2 * N - 1 :])).max() <= largest_step(NEW, 4 * N)
+    assert rates[-1] == pytest.approx(NEW(NEW.duration), rel=1e-6)
+
+
+def test_resume_check_refuses_what_it_cannot_check(tmp_path: Path) -> None:
+    model = probe_model(0.1)
+    with pytest.raises(TypeError, match=r"learning_rate=.*lrkit.keras.schedule|lrkit.keras.sch"):
+        fit(model, 1, [keras.callbacks.BackupAndRestore(str(tmp_path)), lk.ResumeCheck()])
+    with pytest.raises(ValueError, match="exactly one in the same fit"):
+        fit(probe_model(lk.schedule(NEW)), 1, [lk.ResumeCheck()])
+    # A checkpoint written without ResumeCheck: said, not silently kept.
+    in_graph_interrupted(tmp_path / "c")
+    (tmp_path / "c" / lk.PLAN_FILE).unlink()
+    with pytest.warns(UserWarning, match="has no record of the schedule"):
+        in_graph_resumed(tmp_path / "c", NEW)

@@ -23,8 +23,10 @@ Two ways to drive the rate:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping
@@ -52,6 +54,7 @@ __all__ = [
     "KerasSchedule",
     "LearningRateScheduler",
     "ReduceOnPlateau",
+    "ResumeCheck",
     "change_plan",
     "find_lr",
     "schedule",
@@ -840,6 +843,88 @@ class HorizonCheck(_Callback):  # type: ignore[misc]
             "lrkit.keras.HorizonCheck",
             stacklevel=2,
         )
+
+
+#: The file :class:`ResumeCheck` keeps in ``BackupAndRestore``'s ``backup_dir``.
+PLAN_FILE = "lrkit_schedule.json"
+
+
+class ResumeCheck(_Callback):  # type: ignore[misc]
+    """Apply an in-graph schedule's ``on_change`` when ``BackupAndRestore`` resumes a run.
+
+    ``BackupAndRestore`` keeps the weights and the optimizer's update count, not its
+    schedule: a resumed ``fit`` simply runs the schedule the model was compiled with from the
+    restored count, whatever its ``on_change``. With this callback beside it, the schedule
+    that ran is kept in the backup directory too (:data:`PLAN_FILE`, written at the start of
+    training and deleted with the backup when the fit completes), and at the first epoch of a
+    resumed fit the compiled schedule's policy applies, as :func:`change_plan` applies it after
+    ``load_model``: an unchanged plan continues; under a new plan ``"refuse"`` raises
+    ``ValueError`` before any update, ``"keep_count"`` runs it from the count, ``"continue"``
+    bends it to start from the run's rate at the resume step and reach its own end. The order
+    of the callbacks does not matter.
+
+    >>> import keras, lrkit, lrkit.keras
+    >>> s = lrkit.keras.schedule(lrkit.cosine(0.1, 400), on_change="continue")
+    >>> callbacks = [keras.callbacks.BackupAndRestore("backup/"), lrkit.keras.ResumeCheck()]
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._path: str | None = None
+        self._weights: str | None = None
+        self._pending = False  # the check waits for the first epoch: after the restore
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        rate = getattr(self.model.optimizer, "_learning_rate", None)
+        if not isinstance(rate, KerasSchedule):
+            raise TypeError(
+                "lrkit.keras.ResumeCheck applies an in-graph lrkit schedule's on_change: compile "
+                "the model with an optimizer whose learning_rate is lrkit.keras.schedule(...) "
+                "(lrkit's LearningRateScheduler callback checks a resume itself). Received: "
+                f"learning_rate={v.short(rate)}"
+            )
+        backups = [
+            cb for cb in _fit_callbacks() if isinstance(cb, keras.callbacks.BackupAndRestore)
+        ]
+        if len(backups) != 1:
+            raise ValueError(
+                "lrkit.keras.ResumeCheck keeps the schedule beside the checkpoint of "
+                "keras.callbacks.BackupAndRestore and needs exactly one in the same fit(). "
+                f"Received: {len(backups)}"
+            )
+        self._path = os.path.join(backups[0].backup_dir, PLAN_FILE)
+        self._weights = getattr(backups[0], "_weights_path", None)
+        self._pending = True
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if not self._pending:
+            return
+        self._pending = False
+        assert self._path is not None  # set in on_train_begin
+        optimizer = self.model.optimizer
+        current = optimizer._learning_rate
+        step = _iterations(optimizer)
+        restored = step > 0 and (self._weights is None or os.path.exists(self._weights))
+        if restored and os.path.exists(self._path):
+            with open(self._path, encoding="utf-8") as f:
+                previous = KerasSchedule.from_config(json.load(f))
+            chosen = current.resume_from(previous, step)
+            if chosen is not current:
+                optimizer.learning_rate = chosen
+                self.model.make_train_function(force=True)  # it holds the compiled schedule
+            current = chosen
+        elif restored and current.on_change != "keep_count":
+            warnings.warn(
+                f"lrkit.keras.ResumeCheck: the checkpoint restored at update {step} has no "
+                f"record of the schedule it ran ({self._path} is missing: it was written "
+                "without ResumeCheck), so a change of plan cannot be seen; the compiled "
+                "schedule runs from the restored count, as on_change='keep_count' would.",
+                UserWarning,
+                stacklevel=2,
+            )
+        os.makedirs(os.path.dirname(self._path) or ".", exist_ok=True)
+        with open(self._path, "w", encoding="utf-8") as f:
+            json.dump(current.get_config(), f)
 
 
 def _source(name: str, fn: Any, *, allow_lr: bool = True) -> Any:
