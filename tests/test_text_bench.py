@@ -166,3 +166,23 @@ def test_benchmark_writes_its_report(tmp_path: Path) -> None:
     branch = results["runs"]["wsd"]["8"][0]["valid_bpb"]
     assert branch == results["wsd_separate_run"]
     assert (tmp_path / "text.png").read_bytes()[:4] == b"\x89PNG"
+
+    # --jobs 2 trains two runs at once, in processes: the same runs, the same losses.
+    parallel = tmp_path / "parallel"
+    parallel.mkdir()
+    subprocess.run(
+        [
+            *command[:-6],
+            *("--log", str(parallel / "log.jsonl"), "--out", str(parallel)),
+            *("--warmup", "2", "--jobs", "2"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+    def log(path: Path) -> dict[str, tuple[float, list[list[float]]]]:
+        entries = (json.loads(line) for line in path.read_text().splitlines())
+        return {e["key"]: (e["test_bpb"], e["curve"]) for e in entries}
+
+    assert log(parallel / "log.jsonl") == log(tmp_path / "log.jsonl")

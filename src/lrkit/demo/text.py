@@ -20,7 +20,7 @@ from typing import Any
 
 import lrkit
 from lrkit import Schedule
-from lrkit.demo.gpt import CPU, CUDA, GPTConfig, TextRun, parameters, train_text
+from lrkit.demo.gpt import CUDA, QUICK, GPTConfig, TextRun, parameters, train_text
 from lrkit.demo.report import describe_machine, machine
 from lrkit.demo.runs import Progress
 from lrkit.demo.text_data import Corpus, describe_corpus, load_corpus
@@ -66,7 +66,7 @@ def compare(
     *,
     updates: int,
     seed: int = 0,
-    config: GPTConfig = CPU,
+    config: GPTConfig = QUICK,
     device: str = "cpu",
     progress: Progress | None = None,
 ) -> list[TextRun]:
@@ -201,7 +201,7 @@ def run_text(
 
     from lrkit import plot
 
-    config = config or (CUDA if device == "cuda" else CPU)
+    config = config or (CUDA if device == "cuda" else QUICK)
     corpus = load_corpus()
     engine = f"PyTorch {torch.__version__} on {device}"
     print(describe_corpus(corpus))
