@@ -14,8 +14,9 @@ schedule-free AdamW (warmup, then a constant rate).
 1. **Peaks** (tuning, on the validation files only): at the smallest budget, seed 0, each
    schedule at every peak of ``--peaks`` (schedule-free: ``--sf-peaks``); the lowest final
    validation loss picks the peak, used at every budget. A schedule whose best peak is the
-   lowest or highest of its grid gets one more peak that way (a factor of 2), at most twice. The best schedule is also run without
-   warmup at every peak (does warmup let a larger peak work?).
+   lowest or highest of its grid gets one more peak that way (a factor of 2), at most twice.
+   The best schedule is also run without warmup at every peak (does warmup let a larger peak
+   work?).
 2. **Measure**: every schedule at every budget and seed with its peak; the test loss (test
    files, never used for tuning) after the last update.
 3. **Decay anytime**: per seed, one run at WSD's peak with warmup and a constant rate,
@@ -518,6 +519,7 @@ def write(results: dict[str, Any], args: argparse.Namespace) -> None:
             else "**not met**."
         ),
         "",
+        *crossings(results, largest),
         "## The research claims, on this task",
         "",
         "Each row: the mean difference in final test loss, A minus B (negative: A is better), "
@@ -656,6 +658,57 @@ def write(results: dict[str, Any], args: argparse.Namespace) -> None:
     chart(results, names, out / f"{args.name}.png")
     print("\n".join(lines))
     print(f"wrote {out / (args.name + '.md')}, .json, .png")
+
+
+#: Schedules whose rate does not depend on the budget: a run's validation curve is then that
+#: schedule's loss at every shorter budget too (the runs are deterministic given the seed).
+BUDGET_FREE = ("inverse_sqrt", SF)
+
+
+def reaches(curve: list[list[float]], target: float) -> float | None:
+    """The update at which ``curve`` (update, loss) first reaches ``target``, linear between
+    its points (from the first point when that one is already below)."""
+    previous: list[float] | None = None
+    for point in curve:
+        if point[1] <= target:
+            if previous is None:
+                return point[0]
+            (s0, v0), (s1, v1) = previous, point
+            return s0 + (s1 - s0) * (v0 - target) / (v0 - v1)
+        previous = point
+    return None
+
+
+def crossings(results: dict[str, Any], largest: int) -> list[str]:
+    """Between the budgets: where a budget-free schedule's validation curve (its own largest run)
+    reaches the constant rate's final validation loss at the largest budget, seed by seed."""
+    lines = []
+    reference = results["runs"]["constant"][str(largest)]
+    for name in (n for n in BUDGET_FREE if n in results["runs"]):
+        runs = results["runs"][name][str(largest)]
+        found = [reaches(r["curve"], c["valid_bpb"]) for r, c in zip(runs, reference, strict=True)]
+        if any(u is None for u in found):
+            lines.append(f"- {label(name)}: does not reach it within {largest} updates.")
+            continue
+        us = [float(u) for u in found if u is not None]
+        each = " / ".join(f"{u:.0f}" for u in us)
+        m = float(np.mean(us))
+        lines.append(
+            f"- {label(name)}: about **{m:.0f} updates ({m / largest:.2f}x)** "
+            f"(seed by seed {each})."
+        )
+    if not lines:
+        return []
+    names = ", ".join(label(n) for n in BUDGET_FREE)
+    return [
+        f"Between the budgets, measured on validation loss: {names} do not depend on the "
+        f"budget, so each one's validation curve in its {largest}-update run is its loss at every "
+        f"shorter budget. The update at which that curve reaches the constant rate's final "
+        f"{largest}-update validation loss (same seed; linear between the curve's points):",
+        "",
+        *lines,
+        "",
+    ]
 
 
 def extended_grids(results: dict[str, Any]) -> str:
