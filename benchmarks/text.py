@@ -221,7 +221,7 @@ class Bench:
         self.updates += trunk.updates
         out = {}
         for b in budgets:
-            schedule = self.gpt.cooldown(stable, starts[b], b - starts[b], peak)
+            schedule = lrkit.cooldown(stable, starts[b], b - starts[b], shape="1-sqrt")
             branch = self.gpt.train_text(
                 self.corpus,
                 schedule,

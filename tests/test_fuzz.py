@@ -40,6 +40,8 @@ import pytest
 import lrkit
 import lrkit.cli
 
+# Five minutes of single-threaded work: make test runs it beside the main pytest.
+pytestmark = pytest.mark.beside
 N = int(os.environ.get("LRKIT_FUZZ_N", "10000"))
 SEED = int(os.environ.get("LRKIT_FUZZ_SEED", "0"))
 MAX_SECONDS = 2.0

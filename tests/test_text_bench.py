@@ -16,7 +16,7 @@ import lrkit
 torch = pytest.importorskip("torch")
 
 from lrkit import demo  # noqa: E402
-from lrkit.demo.gpt import GPTConfig, cooldown, train_text  # noqa: E402
+from lrkit.demo.gpt import GPTConfig, train_text  # noqa: E402
 from lrkit.demo.text import run_text, text_recipes  # noqa: E402
 from lrkit.demo.text_data import TEST_FILES, VALID_FILES, load_corpus  # noqa: E402
 from lrkit.demo.text_recipes import text_recipe  # noqa: E402
@@ -83,7 +83,7 @@ def test_a_branched_cooldown_equals_the_run_it_stands_for(corpus, torch_one_thre
     trunk = train_text(corpus, stable, updates=24, config=TINY, keep=[24], evals=1)
     branch = train_text(
         corpus,
-        cooldown(stable, 24, 6, peak),
+        lrkit.cooldown(stable, 24, 6, shape="1-sqrt"),
         updates=n,
         config=TINY,
         start=trunk.checkpoints[24],
@@ -141,6 +141,7 @@ def test_demo_text_bad_options(tmp_path: Path, capsys, args, message) -> None:  
     assert err.startswith("lrkit demo: error: ") and message in err
 
 
+@pytest.mark.beside  # a minute of training subprocesses
 def test_benchmark_writes_its_report(tmp_path: Path) -> None:
     """benchmarks/text.py end to end on a tiny model and tiny budgets."""
     command = [
@@ -167,14 +168,15 @@ def test_benchmark_writes_its_report(tmp_path: Path) -> None:
     assert branch == results["wsd_separate_run"]
     assert (tmp_path / "text.png").read_bytes()[:4] == b"\x89PNG"
 
-    # --jobs 2 trains two runs at once, in processes: the same runs, the same losses.
+    # --jobs 2 trains two runs at once, in processes: the same runs, the same losses (one seed,
+    # to keep it short: every run it trains is in the serial log).
     parallel = tmp_path / "parallel"
     parallel.mkdir()
     subprocess.run(
         [
             *command[:-6],
             *("--log", str(parallel / "log.jsonl"), "--out", str(parallel)),
-            *("--warmup", "2", "--jobs", "2"),
+            *("--warmup", "2", "--jobs", "2", "--seeds", "0"),
         ],
         check=True,
         capture_output=True,
@@ -185,4 +187,6 @@ def test_benchmark_writes_its_report(tmp_path: Path) -> None:
         entries = (json.loads(line) for line in path.read_text().splitlines())
         return {e["key"]: (e["test_bpb"], e["curve"]) for e in entries}
 
-    assert log(parallel / "log.jsonl") == log(tmp_path / "log.jsonl")
+    serial, side_by_side = log(tmp_path / "log.jsonl"), log(parallel / "log.jsonl")
+    assert len(side_by_side) > 10
+    assert side_by_side == {k: serial[k] for k in side_by_side}

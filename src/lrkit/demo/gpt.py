@@ -27,7 +27,6 @@ import torch
 import torch.nn.functional as F  # noqa: N812  (the PyTorch convention)
 from torch import nn
 
-import lrkit
 from lrkit import Schedule
 from lrkit.demo.runs import Progress
 from lrkit.demo.text_data import Corpus
@@ -335,12 +334,3 @@ def train_text(
 def parameters(config: GPTConfig) -> int:
     """The number of parameters of the model ``config`` describes."""
     return sum(p.numel() for p in GPT(config).parameters())
-
-
-def cooldown(stable: Schedule, at: int, length: int, peak: float) -> Schedule:
-    """``stable`` until update ``at``, then a 1-sqrt cooldown from ``peak`` to 0 over ``length``.
-
-    Built from public pieces (lrkit.join, lrkit.one_minus_sqrt) until lrkit has a cooldown
-    combinator of its own.
-    """
-    return lrkit.join([stable, lrkit.one_minus_sqrt(start_lr=peak, decay_steps=length)], [at])
