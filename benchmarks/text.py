@@ -700,11 +700,29 @@ def crossings(results: dict[str, Any], largest: int) -> list[str]:
     if not lines:
         return []
     names = ", ".join(label(n) for n in BUDGET_FREE)
+    # Checked, not assumed: each shorter run ends where the longest run's curve passes.
+    shorter = [b for b in results["budgets"] if b < largest]
+    gaps = [
+        abs(curve[b] - short["valid_bpb"])
+        for n in (*BUDGET_FREE, "constant")
+        if n in results["runs"]
+        for b in shorter
+        for long, short in zip(
+            results["runs"][n][str(largest)], results["runs"][n][str(b)], strict=True
+        )
+        if b in (curve := {int(u): v for u, v in long["curve"]})
+    ]
+    checked = (
+        f" (checked where the curve has a point at a shorter budget: the separate runs, the "
+        f"constant rate's too, end at most {max(gaps):.5f} bits from it)"
+        if gaps
+        else ""
+    )
     return [
         f"Between the budgets, measured on validation loss: {names} do not depend on the "
         f"budget, so each one's validation curve in its {largest}-update run is its loss at every "
-        f"shorter budget. The update at which that curve reaches the constant rate's final "
-        f"{largest}-update validation loss (same seed; linear between the curve's points):",
+        f"shorter budget{checked}. The update at which the curve reaches the constant rate's "
+        f"final {largest}-update validation loss (same seed; linear between the curve's points):",
         "",
         *lines,
         "",

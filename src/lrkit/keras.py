@@ -314,11 +314,17 @@ def change_plan(model: Any, new: KerasSchedule) -> KerasSchedule:
         raise TypeError(
             f"Argument `new` must be an lrkit.keras.KerasSchedule. Received: new={new!r}"
         )
+    return _resume(model, new, model.optimizer._learning_rate)
+
+
+def _resume(model: Any, new: KerasSchedule, previous: Any) -> KerasSchedule:
+    """``new.resume_from(previous)`` at the optimizer's count, set as its learning rate."""
     optimizer = model.optimizer
-    chosen = new.resume_from(optimizer._learning_rate, _iterations(optimizer))
-    optimizer.learning_rate = chosen
-    if getattr(model, "train_function", None) is not None:  # it holds the old schedule
-        model.make_train_function(force=True)
+    chosen = new.resume_from(previous, _iterations(optimizer))
+    if chosen is not optimizer._learning_rate:
+        optimizer.learning_rate = chosen
+        if getattr(model, "train_function", None) is not None:  # it holds the old schedule
+            model.make_train_function(force=True)
     return chosen
 
 
@@ -908,11 +914,7 @@ class ResumeCheck(_Callback):  # type: ignore[misc]
         if restored and os.path.exists(self._path):
             with open(self._path, encoding="utf-8") as f:
                 previous = KerasSchedule.from_config(json.load(f))
-            chosen = current.resume_from(previous, step)
-            if chosen is not current:
-                optimizer.learning_rate = chosen
-                self.model.make_train_function(force=True)  # it holds the compiled schedule
-            current = chosen
+            current = _resume(self.model, current, previous)
         elif restored and current.on_change != "keep_count":
             warnings.warn(
                 f"lrkit.keras.ResumeCheck: the checkpoint restored at update {step} has no "

@@ -66,8 +66,8 @@ class GPTConfig:
         return dataclasses.asdict(self)
 
 
-#: The CPU configuration of ``benchmarks/text.py``: about 1.08M parameters, about 110 ms an
-#: update on one idle core (one torch thread; the benchmark trains two runs at once).
+#: The CPU configuration of ``benchmarks/text.py``: about 1.08M parameters; with two runs
+#: side by side on 2 cores, one torch thread each, about 170 ms an update (640 in 107 s).
 CPU = GPTConfig(width=168, layers=3, heads=4, batch=12)
 #: ``lrkit demo --task text`` on CPU, a few minutes: about 0.44M parameters, about 50 ms an update.
 QUICK = GPTConfig()
