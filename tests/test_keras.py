@@ -11,6 +11,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -216,10 +217,62 @@ class Nudge(keras.callbacks.Callback):  # type: ignore[misc]
             self.model.optimizer.iterations.assign_add(3)
 
 
-def test_unit_step_warns_when_something_else_moves_the_counter_then_follows_it() -> None:
+def test_unit_step_in_graph_follows_the_counter_when_something_else_moves_it() -> None:
+    """On TensorFlow a step schedule runs in the train step, which reads the counter itself:
+    every update uses schedule(optimizer.iterations), with nothing to warn about."""
     s = lrkit.linear(0.1, decay_steps=40, end_lr=0.0)
     model, probe = probe_model(), Probe()
     callbacks = [lk.LearningRateScheduler(s, unit="step"), Nudge(), probe]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0, callbacks=callbacks)
+    assert not [w for w in caught if "optimizer.iterations is" in str(w.message)]
+    assert probe.steps == [0, 1, 5, 6, 7, *range(8, 13)]
+    assert_rates(probe.used, s(np.array(probe.steps)))
+
+
+class InterruptAt(keras.callbacks.Callback):  # type: ignore[misc]
+    """Raises KeyboardInterrupt after the given batch of the first epoch."""
+
+    def __init__(self, batch: int) -> None:
+        super().__init__()
+        self.batch = batch
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        if batch == self.batch:
+            raise KeyboardInterrupt
+
+
+def test_in_graph_step_schedule_never_outlives_its_fit() -> None:
+    """After a fit interrupted before its end (no on_train_end), a fit without the callback
+    runs Keras' own step at the optimizer's rate; a fit with it again runs the schedule from
+    the counter, reusing the compiled step when Keras kept its function."""
+    s = lrkit.cosine(start_lr=0.1, decay_steps=40)
+    model = probe_model()
+    callback = lk.LearningRateScheduler(s, unit="step", on_change="keep_count")
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, 2, [callback, InterruptAt(2)])
+    assert "train_step" in model.__dict__  # the interrupted fit left its step wrapped
+    model.optimizer.learning_rate = 0.25
+    plain = fit(model, 1, [])
+    assert "train_step" not in model.__dict__
+    assert_rates(plain.used, np.full(STEPS_PER_EPOCH, 0.25))
+    compiled = model.train_function
+    again = fit(model, 1, [callback])
+    assert model.train_function is compiled  # Keras' function back after the fit
+    assert_rates(again.used, s(np.array(again.steps)))
+    assert again.steps[0] == 3 + STEPS_PER_EPOCH
+    twice = fit(model, 1, [callback])
+    assert_rates(twice.used, s(np.array(twice.steps)))
+
+
+def test_unit_step_warns_when_something_else_moves_the_counter_then_follows_it() -> None:
+    """From Python (a schedule that cannot be traced), the batch count is kept within an epoch
+    (reading the counter before every batch costs as much as setting the rate)."""
+    s = lrkit.linear(0.1, decay_steps=40, end_lr=0.0)
+    python = lrkit.FunctionSchedule(lambda t: float(s(t)))
+    model, probe = probe_model(), Probe()
+    callbacks = [lk.LearningRateScheduler(python, unit="step"), Nudge(), probe]
     with pytest.warns(UserWarning, match=r"iterations is 8 at the end of epoch 1, where one "):
         model.fit(X, Y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0, callbacks=callbacks)
     assert probe.steps == [0, 1, 5, 6, 7, *range(8, 13)]

@@ -401,6 +401,11 @@ if keras.backend.backend() == "tensorflow":
         )
 
 
+def _same_rate(a: float, b: float) -> bool:
+    """Equal as the float32 a rate variable stores."""
+    return abs(a - b) <= 1e-6 * max(abs(a), abs(b)) + 1e-12
+
+
 def _rate_setter(optimizer: Any) -> Callable[[float], None]:
     """A function that sets ``optimizer.learning_rate``, as cheaply as the backend allows.
 
@@ -423,6 +428,84 @@ def _rate_setter(optimizer: Any) -> Callable[[float], None]:
     return set_rate
 
 
+class _RateInTrainStep:
+    """The optimizer's rate set from ``plan`` inside every compiled train step.
+
+    The model's ``train_step`` is wrapped (on the instance) to assign ``plan(iterations)`` to
+    the rate variable before the update (computed in float64 and rounded to the variable's
+    dtype as a Python write rounds it), and after it to record the rate just used and assign
+    the next update's. So between two
+    batches ``optimizer.learning_rate`` holds the next rate, as the Python path leaves it at
+    a batch's start (and as Keras' own schedules report it). The train function is rebuilt
+    around the wrapped step and runs only while the callback arms it before each batch: a
+    later ``fit`` without the callback (after one interrupted before ``on_train_end``) makes
+    it remove itself and run Keras' own function, so the schedule never outlives its callback.
+    """
+
+    def __init__(self, model: Any, plan: Schedule) -> None:
+        self.model, self.plan, self.armed = model, plan, False
+        self._keras_function = model.train_function
+        optimizer = model.optimizer
+        variable = optimizer.learning_rate.value  # a plain tf.Variable (_in_graph_plan)
+        self.last_used = last_used = _tf.Variable(variable, trainable=False)
+        ops = KerasOps.of("float64")
+        train_step = model.train_step
+
+        def set_rate() -> None:
+            t = _tf.cast(optimizer.iterations, _tf.float64)
+            variable.assign(_tf.cast(plan.evaluate(t, ops), variable.dtype))
+
+        def step_with_rate(data: Any) -> Any:
+            set_rate()  # exact whatever moved the counter or the rate since the last step
+            logs = train_step(data)
+            last_used.assign(variable)
+            set_rate()
+            return logs
+
+        self._step_with_rate = step_with_rate
+        model.train_step = step_with_rate
+        model.make_train_function(force=True)
+        compiled = model.train_function
+
+        def train_function(iterator: Any) -> Any:
+            if not self.armed:  # a fit() the callback is not part of: leave its rate be
+                self.detach(restore_rate=False)
+                model.make_train_function()
+                return model.train_function(iterator)
+            self.armed = False
+            return compiled(iterator)
+
+        self._function = train_function
+        self.attach()
+
+    def reusable(self, model: Any, plan: Schedule) -> bool:
+        """Whether a new fit of ``model`` under ``plan`` can run this compiled step again (Keras
+        kept its train function: no compile or rebuild since), without tracing it anew."""
+        return (
+            model is self.model
+            and plan is self.plan
+            and (model.train_function is self._keras_function)
+        )
+
+    def attached(self) -> bool:
+        return bool(self.model.train_function is self._function)
+
+    def attach(self) -> None:
+        # The wrapped train_step is the model's only during a fit: a retrace (a new input
+        # shape) then includes the rate, and nothing built after the fit does.
+        self.model.train_step = self._step_with_rate
+        self.model.train_function = self._function
+
+    def detach(self, restore_rate: bool = True) -> None:
+        model = self.model
+        if model.__dict__.get("train_step") is self._step_with_rate:
+            del model.train_step
+        if model.train_function is self._function:
+            model.train_function = self._keras_function
+            if restore_rate:  # as the Python path leaves it: the rate of the last update
+                model.optimizer.learning_rate.value.assign(self.last_used)
+
+
 class LearningRateScheduler(_Callback):  # type: ignore[misc]
     r"""Set the optimizer's learning rate from a schedule: a drop-in for Keras' own callback.
 
@@ -440,7 +523,11 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
       when Keras knows it (arrays, datasets of known length) and must be given otherwise;
     - ``unit="step"`` (always per batch): before every batch, to ``schedule(step)``, ``step``
       being ``optimizer.iterations``, the number of updates done so far (so a resumed model
-      continues where it stopped).
+      continues where it stopped). On TensorFlow an lrkit schedule is then evaluated inside
+      the compiled train step (in float64, rounded to the rate variable as a Python write
+      rounds it), which spares the write from Python between two steps; the rates, History
+      and ``verbose`` lines are the same. The train function is rebuilt for the fit and
+      restored at its end.
 
     ``epoch`` is ``fit``'s own epoch index, so ``fit(initial_epoch=k)`` resumes the sequence.
     The rate is logged under ``learning_rate`` at each epoch's end (``History``, ``CSVLogger``),
@@ -481,6 +568,8 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
     >>> [round(lr, 6) for lr in history.history["learning_rate"]]
     [0.1, 0.1, 0.05, 0.05]
     """
+
+    _rate_is_the_schedule = True  # the rate is schedule(t) (ReduceOnPlateau scales it)
 
     def __init__(
         self,
@@ -525,6 +614,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
         # when it is read before every batch instead.
         self._updates: int | None = None
         self._count_updates = False
+        self._in_step: _RateInTrainStep | None = None  # unit="step" on TensorFlow: in-graph
 
     # -- the rate ----------------------------------------------------------------------
 
@@ -573,6 +663,7 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
                 setattr(optimizer, name, value)
                 changed = True
         if changed:  # the compiled step holds the old values as constants
+            self._leave_train_step()
             self.model.make_train_function(force=True)
 
     def _check_resume(self, epoch: int) -> None:
@@ -591,7 +682,11 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
             last = epoch - 1
         ran = _float(optimizer.learning_rate)
         planned, _ = self._rate(last, optimizer)
-        if abs(ran - planned) <= 1e-6 * max(abs(ran), abs(planned)) + 1e-12:  # float32 storage
+        if _same_rate(ran, planned):
+            return
+        # An in-graph rate leaves the next update's there (a model saved by ModelCheckpoint
+        # during the fit, or a fit interrupted before its end).
+        if self.unit == "step" and _same_rate(ran, self._rate(done, optimizer)[0]):
             return
         if self.on_change == "keep_count":
             return
@@ -728,11 +823,66 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
             self._resume_checked = True
             self._check_resume(epoch)
         self._set_hyperparameters(epoch)
+        self._enter_train_step()
         if not self.per_batch:
             self._set_rate(epoch, epoch, announce=True)
 
+    def _in_graph_plan(self) -> Schedule | None:
+        """The schedule to evaluate inside the compiled train step, or None to set the rate
+        from Python before every batch.
+
+        In-graph when the schedule counts steps, is lrkit's own (traceable, no ``f(epoch)``)
+        and the backend is TensorFlow with a plain, single-device rate variable: a write from
+        Python between two train steps waits for the step before it to finish, which costs
+        several percent of a small model's step (``benchmarks/keras_step.py``).
+        """
+        if self._source.function is not None or not self._rate_is_the_schedule:
+            return None  # f(epoch, lr), or a rate that is more than the schedule
+        if self.unit != "step":
+            return None
+        plan = self._taken_over or self.schedule
+        if keras.backend.backend() != "tensorflow" or not isinstance(plan, Schedule):
+            return None
+        try:
+            plan.to_config()  # a wrapped Python function cannot be traced
+        except TypeError:
+            return None
+        variable = self.model.optimizer.learning_rate
+        if not isinstance(variable, keras.Variable) or not _tf_variable(variable.value):
+            return None
+        return plan
+
+    def _enter_train_step(self) -> None:
+        plan = self._in_graph_plan()
+        if plan is None:
+            self._leave_train_step()
+            return
+        self._updates = None  # the step reads optimizer.iterations itself
+        if self._in_step is not None and self._in_step.attached():
+            if self._in_step.plan is plan:
+                return  # attached (a later epoch of this fit)
+            self._leave_train_step()
+        if self._in_step is not None and self._in_step.reusable(self.model, plan):
+            self._in_step.attach()  # an earlier fit's compiled step, not traced again
+        else:
+            self._in_step = _RateInTrainStep(self.model, plan)
+
+    def _leave_train_step(self) -> None:
+        if self._in_step is not None:
+            self._in_step.detach()
+            self._in_step = None
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._in_step is not None:
+            self._in_step.detach()  # kept, for the next fit to attach again
+
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not self.per_batch:
+            return
+        if self._in_step is not None:
+            self._in_step.armed = True
+            if batch == 0:  # from Python once per epoch: the fit's first rate, and the check
+                self._set_rate(_iterations(self.model.optimizer), self._epoch, announce=True)
             return
         if self.unit == "step":
             if self._updates is None:
@@ -757,9 +907,13 @@ class LearningRateScheduler(_Callback):  # type: ignore[misc]
                 stacklevel=2,
             )
             self._updates = None
+        rate = optimizer.learning_rate
+        if self._in_step is not None:  # the variable holds the next rate; log the last one
+            self._last_set = float(np.float32(self._in_step.plan(_iterations(optimizer))))
+            rate = self._in_step.last_used
         if logs is None:
             return
-        logs["learning_rate"] = _float(optimizer.learning_rate)
+        logs["learning_rate"] = _float(rate)
         for name in self.hyperparameters:
             logs[name] = float(getattr(optimizer, name))
 
@@ -1043,6 +1197,8 @@ class ReduceOnPlateau(LearningRateScheduler):
     >>> s = lrkit.warmup(lrkit.cosine(start_lr=0.1, decay_steps=90), steps=10)
     >>> plateau = lrkit.keras.ReduceOnPlateau(s, monitor="val_loss", factor=0.5, patience=3)
     """
+
+    _rate_is_the_schedule = False  # scaled by the plateau factor: set from Python
 
     def __init__(
         self,
