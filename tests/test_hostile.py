@@ -38,6 +38,15 @@ def test_nan_in_an_array_leaves_the_other_elements_of_a_composite_alone() -> Non
     assert math.isnan(out[1])
 
 
+def test_an_infinite_time_gives_the_limit_whatever_its_neighbours() -> None:
+    """The phases the finite times reach (here only the warmup) do not decide the rate at
+    +inf: it is the schedule's final rate, as at any time past its end."""
+    s = lrkit.warmup(lrkit.cosine(0.1, 90, end_lr=0.002), steps=10)
+    out = s(np.array([0.0, 5.0, math.inf, -math.inf]))
+    assert out[2] == s(10**9) == 0.002
+    assert (out[0], out[1], out[3]) == (s(0), s(5), s(0))
+
+
 def test_nan_in_an_array_of_restarts_is_nan_there_and_nothing_raises() -> None:
     s = lrkit.cosine_restarts(0.1, 10, t_mul=2.0)
     out = s(np.array([0.0, math.nan, 5.0, math.inf]))
@@ -59,8 +68,8 @@ def test_nan_in_an_array_of_restarts_is_nan_there_and_nothing_raises() -> None:
 def test_each_element_is_independent_of_the_others(
     name: str, data: st.DataObject, times: list[float], bad: list[tuple[int, float]]
 ) -> None:
-    """Inserting NaN or inf anywhere changes no other element (bit for bit), and a NaN time
-    gives NaN, in float64 and float32."""
+    """Inserting NaN or inf anywhere changes no other element (bit for bit), a NaN time
+    gives NaN, and an infinite time the same rate as alone, in float64 and float32."""
     s = data.draw(CATALOGUE[name])
     for dtype in (np.float64, np.float32):
         clean = np.asarray(times, dtype=dtype)
@@ -71,6 +80,9 @@ def test_each_element_is_independent_of_the_others(
         finite = np.isfinite(dirty)
         np.testing.assert_array_equal(s(dirty)[finite], s(clean))
         assert np.isnan(s(dirty)[np.isnan(dirty)]).all()
+        alone = s(np.array([math.inf, -math.inf], dtype=dtype))
+        np.testing.assert_array_equal(s(dirty)[dirty == math.inf], alone[0])
+        np.testing.assert_array_equal(s(dirty)[dirty == -math.inf], alone[1])
 
 
 # -- configs of any shape: bounded in time and memory -----------------------------------------

@@ -134,7 +134,22 @@ class Schedule:
                 if x.size <= _CHUNK
                 else self._chunked(x, ops)
             )
-            return ops.result(_nan_where_nan(x, out))
+            return ops.result(self._where_not_finite(x, out, ops))
+
+    def _where_not_finite(self, x: np.ndarray, out: np.ndarray, ops: Ops) -> np.ndarray:
+        """``out`` with the rates of the times in ``x`` that are not finite put right, in one
+        pass when there are none. A NaN time gives NaN in every schedule (a constant
+        included), so it cannot pass unnoticed. An infinite time gives the formula's value
+        at infinity (the schedule's limit, or NaN where it has none), computed on its own:
+        the shortcuts taken for the finite times around it (the phases or cycles that they
+        reach) do not hold there. A time of -inf was held at 0, as every negative time."""
+        finite = np.isfinite(x)
+        if finite.all():
+            return out
+        with np.errstate(all="ignore"):
+            limit = self._formula._f(np.full(1, np.inf, dtype=out.dtype), ops)[0]
+        out = np.where(x == np.inf, limit, out)
+        return np.where(np.isnan(x), np.nan, out).astype(out.dtype, copy=False)
 
     @cached_property
     def _scalar_fn(self) -> Callable[[float], float]:
@@ -688,15 +703,6 @@ class FunctionSchedule(Schedule):
 
     def spec(self) -> str:
         return f"<function {getattr(self.fn, '__qualname__', repr(self.fn))}>"
-
-
-def _nan_where_nan(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out`` with NaN wherever the time ``x`` is NaN: a NaN time gives a NaN rate in every
-    schedule (a constant included), so it cannot pass unnoticed; one pass when there is none."""
-    nan = np.isnan(x)
-    if nan.any():
-        out = np.where(nan, np.nan, out).astype(out.dtype, copy=False)
-    return out
 
 
 def _is_scalar_array(value: Any) -> bool:
