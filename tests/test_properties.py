@@ -180,6 +180,33 @@ def test_large_arrays_equal_unchunked(s: lrkit.Schedule, layout: str) -> None:
     np.testing.assert_array_equal(chunked, whole)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "s",
+    [
+        lrkit.cosine_restarts(0.1, 20_000, t_mul=2.0, m_mul=0.5, end_lr=1e-4),
+        lrkit.restarts(lrkit.linear(0.1, 7, end_lr=0.01), 7, period_mul=1.7, amplitude_mul=0.7),
+        lrkit.restarts(lrkit.cosine(0.1, 2e4 / 3), 2e4 / 3, period_mul=1.5, amplitude_mul=0.9),
+    ],
+)
+def test_restarts_chunks_in_one_cycle_equal_the_lookup_per_time(
+    s: lrkit.Schedule, dtype: type
+) -> None:
+    """A chunk whose times all lie in one cycle uses that cycle's constants (the first and
+    last chunks here); the whole array looks each time's cycle up: the same bits."""
+    import lrkit._core as core
+
+    t = np.arange(3 * core._CHUNK + 7, dtype=dtype)
+    chunked = s(t)
+    big = core._CHUNK
+    try:
+        core._CHUNK = 10**9
+        whole = s(t)
+    finally:
+        core._CHUNK = big
+    np.testing.assert_array_equal(chunked, whole)
+
+
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 @given(schedules)
 def test_threaded_evaluation_equals_one_thread(s: lrkit.Schedule) -> None:

@@ -321,7 +321,11 @@ class Restarts(Schedule, name="restarts"):
         if table is not None:
             # Concrete NumPy values: look the cycle up among the precomputed starts.
             starts, stretch, amplitude = (a.astype(t.dtype, copy=False) for a in table)
-            k = np.searchsorted(starts * self._slack(t, ops), t, side="right") - 1
+            cycle_starts = starts * self._slack(t, ops)
+            first, last = np.searchsorted(cycle_starts, np.array(span), side="right") - 1
+            if first == last:  # all in one cycle (a chunk, mostly): its constants, same bits
+                return (t - starts[last]) / stretch[last], stretch[last], amplitude[last]
+            k = np.searchsorted(cycle_starts, t, side="right") - 1
             return (t - starts[k]) / stretch[k], stretch[k], amplitude[k]
         i = ops.floor(ops.log(1.0 + t * (mu - 1.0) / P) / math.log(mu))
         # The logarithm can land one cycle off right at a boundary; settle it against the
