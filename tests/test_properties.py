@@ -169,13 +169,7 @@ def test_large_arrays_equal_unchunked(s: lrkit.Schedule, layout: str) -> None:
         t = t.astype(np.float32)
     elif layout == "strided":
         t = np.repeat(t, 2)[::2]
-    chunked = s(t)
-    big = core._CHUNK
-    try:
-        core._CHUNK = 10**9
-        whole = s(t)
-    finally:
-        core._CHUNK = big
+    chunked, whole = s(t), unchunked(s, t)
     assert chunked.shape == t.shape and chunked.dtype == whole.dtype == t.dtype
     np.testing.assert_array_equal(chunked, whole)
 
@@ -192,19 +186,25 @@ def test_large_arrays_equal_unchunked(s: lrkit.Schedule, layout: str) -> None:
 def test_restarts_chunks_in_one_cycle_equal_the_lookup_per_time(
     s: lrkit.Schedule, dtype: type
 ) -> None:
-    """A chunk whose times all lie in one cycle uses that cycle's constants (the first and
-    last chunks here); the whole array looks each time's cycle up: the same bits."""
+    """A chunk whose times all lie in one cycle uses that cycle's constants (some chunks
+    here; the others straddle a restart); the whole array, in one piece, looks each time's
+    cycle up: the same bits."""
     import lrkit._core as core
 
     t = np.arange(3 * core._CHUNK + 7, dtype=dtype)
-    chunked = s(t)
+    np.testing.assert_array_equal(s(t), unchunked(s, t))
+
+
+def unchunked(s: lrkit.Schedule, t: np.ndarray) -> np.ndarray:
+    """``s(t)`` evaluated as one piece, however large ``t`` is."""
+    import lrkit._core as core
+
     big = core._CHUNK
     try:
         core._CHUNK = 10**9
-        whole = s(t)
+        return s(t)
     finally:
         core._CHUNK = big
-    np.testing.assert_array_equal(chunked, whole)
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
