@@ -86,7 +86,7 @@ import keras  # noqa: E402, F401  (its version, and TensorFlow's, go into the re
 
 import lrkit  # noqa: E402
 from lrkit import demo  # noqa: E402
-from lrkit.demo.data import Dataset, describe, load  # noqa: E402
+from lrkit.demo.data import Dataset, describe, holdout, load  # noqa: E402
 
 #: The schedules the benchmark compares besides the demo's recipes.
 EXTRA_RECIPES = ("linear_to_zero", "wsd")
@@ -181,20 +181,6 @@ class Log:
 PROGRESS = demo.Progress(sys.stdout)
 
 
-def split(data: Dataset, size: int, seed: int) -> Dataset:
-    """The training set split into training and validation ("test") parts, shuffled by seed."""
-    order = np.random.default_rng(seed).permutation(len(data.x_train))
-    held, kept = order[:size], order[size:]
-    return dataclasses.replace(
-        data,
-        x_train=data.x_train[kept],
-        y_train=data.y_train[kept],
-        x_test=data.x_train[held],
-        y_test=data.y_train[held],
-        source=data.source + f" (training set split {len(kept)}/{size}, seed {seed})",
-    )
-
-
 def sweep(log: Log, data: Dataset, name: str, budget: int) -> tuple[float, dict[float, float]]:
     """The peak with the best final validation accuracy, and every peak tried -> accuracy."""
     tried: dict[float, float] = {}
@@ -228,7 +214,7 @@ def main() -> int:
     if ARGS.train_limit:
         n = ARGS.train_limit
         data = dataclasses.replace(data, x_train=data.x_train[:n], y_train=data.y_train[:n])
-    validation = split(data, min(ARGS.validation, len(data.x_train) // 5), ARGS.sweep_seed)
+    validation = holdout(data, min(ARGS.validation, len(data.x_train) // 5), ARGS.sweep_seed)
     names = ARGS.schedules or [*demo.RECIPES, *EXTRA_RECIPES]
     log = Log(ARGS.log)
     print(describe(data), flush=True)

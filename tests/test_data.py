@@ -15,6 +15,7 @@ from lrkit.demo.data import (
     FILES,
     IdxError,
     find_fashion_mnist,
+    holdout,
     load,
     load_digits,
     load_fashion_mnist,
@@ -231,6 +232,21 @@ def test_digits() -> None:
     np.testing.assert_array_equal(
         np.bincount(np.concatenate([d.y_train, d.y_test])), np.bincount(target)
     )
+
+
+def test_holdout_splits_the_training_set_only() -> None:
+    d = load_digits()
+    v = holdout(d, 300, seed=5)
+    assert (len(v.x_train), len(v.x_test)) == (len(d.x_train) - 300, 300)
+
+    # every training image lands in exactly one part, with its label, and nothing else does
+    def pairs(x: np.ndarray, y: np.ndarray) -> list[tuple[bytes, int]]:
+        return sorted((row.tobytes(), int(label)) for row, label in zip(x, y, strict=True))
+
+    both = pairs(np.concatenate([v.x_train, v.x_test]), np.concatenate([v.y_train, v.y_test]))
+    assert both == pairs(d.x_train, d.y_train)
+    np.testing.assert_array_equal(holdout(d, 300, seed=5).y_test, v.y_test)  # the seed decides
+    assert not np.array_equal(holdout(d, 300, seed=6).y_test, v.y_test)
 
 
 # -- the real files -----------------------------------------------------------------------

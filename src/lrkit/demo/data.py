@@ -39,6 +39,7 @@ __all__ = [
     "IdxError",
     "describe",
     "find_fashion_mnist",
+    "holdout",
     "load",
     "load_digits",
     "load_fashion_mnist",
@@ -266,6 +267,22 @@ def load_fashion_mnist(directory: str | os.PathLike[str]) -> Dataset:
         classes=FASHION_MNIST_CLASSES,
         image_shape=(28, 28),
         source=str(directory),
+    )
+
+
+def holdout(data: Dataset, size: int, seed: int) -> Dataset:
+    """``data``'s training set split in two, shuffled by ``seed``: ``size`` images held out as
+    the "test" part (a validation split: tuning never sees the real test images) and the rest
+    to train on."""
+    order = np.random.default_rng(seed).permutation(len(data.x_train))
+    held, kept = order[:size], order[size:]
+    return dataclasses.replace(
+        data,
+        x_train=data.x_train[kept],
+        y_train=data.y_train[kept],
+        x_test=data.x_train[held],
+        y_test=data.y_train[held],
+        source=data.source + f" (training set split {len(kept)}/{size}, seed {seed})",
     )
 
 
