@@ -382,3 +382,20 @@ def test_demo_peaks_are_the_consensus_for_every_recipe(torch_one_thread: None) -
     peaks = demo_peaks(data, "torch", seed=3)
     expected = float(f"{range_test(data, 'torch', seed=3).suggest():.3g}")
     assert peaks == dict.fromkeys(RECIPES, expected)
+
+
+def test_range_test_batch_size_reaches_the_loader_and_is_checked(torch_one_thread: None) -> None:
+    pytest.importorskip("torch")
+    from lrkit.demo.data import load_digits
+    from lrkit.find_command import range_test
+
+    data = load_digits()
+    kwargs: dict[str, Any] = {"seed": 3, "num_steps": 10, "verbose": False}
+    full = range_test(data, "torch", batch_size=len(data.x_train), **kwargs)
+    small = range_test(data, "torch", batch_size=8, **kwargs)
+    # the same network and seed: were the argument dropped, both would use the demo's 128
+    assert full.losses[0] != small.losses[0]
+    assert full.losses[1:] != small.losses[1:]
+    for bad in (0, True, 2.5):
+        with pytest.raises(ValueError, match=r"`batch_size`.*Received: batch_size="):
+            range_test(data, "torch", batch_size=bad, **kwargs)

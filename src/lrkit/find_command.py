@@ -44,12 +44,19 @@ def range_test(
     end_lr: float = END_LR,
     num_steps: int = NUM_STEPS,
     mode: str = "exponential",
+    batch_size: int | None = None,
     verbose: bool | str = "auto",
 ) -> RangeTest:
     """The range test of ``lrkit demo``'s network, freshly built from ``seed``, on ``data``'s
-    training set (batches of the demo's size in an order drawn from ``seed``)."""
+    training set (batches of ``batch_size``, default the demo's, in an order drawn from
+    ``seed``)."""
     from lrkit.demo.recipes import BATCH_SIZE, HIDDEN, MOMENTUM
 
+    batch_size = BATCH_SIZE if batch_size is None else batch_size
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(
+            f"Argument `batch_size` must be an integer >= 1. Received: batch_size={batch_size!r}"
+        )
     settings: dict[str, Any] = {
         "start_lr": start_lr,
         "end_lr": end_lr,
@@ -76,7 +83,7 @@ def range_test(
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
         return lrkit.keras.find_lr(
-            model, data.x_train, data.y_train, batch_size=BATCH_SIZE, seed=seed, **settings
+            model, data.x_train, data.y_train, batch_size=batch_size, seed=seed, **settings
         )
     if framework == "torch":
         import torch
@@ -95,7 +102,7 @@ def range_test(
         )
         loader = torch.utils.data.DataLoader(
             dataset,
-            batch_size=BATCH_SIZE,
+            batch_size=batch_size,
             shuffle=True,
             generator=torch.Generator().manual_seed(seed),
         )
