@@ -222,8 +222,10 @@ def test_demo_find_takes_the_peaks_from_a_range_test(
     )  # fmt: skip
     assert status == 0
     printed = capsys.readouterr().out
-    peak = float(f"{range_test(load(str(no_fashion_mnist)), 'torch', seed=1).suggest():.3g}")
-    assert f"from a range test (lrkit find): {peak}" in printed
+    test = range_test(load(str(no_fashion_mnist)), "torch", seed=1)
+    peak = float(f"{test.suggest():.3g}")
+    constant = min(peak, float(f"{test.suggest('extremum'):.3g}"))
+    assert f"from a range test (lrkit find): {peak} (the constant rate: {constant})" in printed
     assert peak != demo.PEAKS["cosine"]  # not the committed sweep's
     results = json.loads((out / "results.json").read_text())
     assert f"cosine(start_lr={peak}" in json.dumps(results)

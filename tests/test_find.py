@@ -137,8 +137,10 @@ def test_schedules_peak_at_the_suggestion() -> None:
     assert result.onecycle(10, rule="valley").max_lr == float(f"{result.suggest('valley'):.3g}")
     cosine = result.warmup_cosine(1000, warmup_steps=100)
     assert cosine(100) == pytest.approx(peak) and cosine(1000) == pytest.approx(0.0, abs=1e-12)
-    wsd = result.warmup_stable_decay(1000)
-    assert wsd(50) == pytest.approx(peak) and wsd(799) == pytest.approx(peak)
+    wsd = result.warmup_stable_decay(1000)  # a plateau: the extremum by default
+    plateau = float(f"{result.suggest('extremum'):.3g}")
+    assert plateau < peak
+    assert wsd(50) == pytest.approx(plateau) and wsd(799) == pytest.approx(plateau)
     assert str(result.onecycle(1000)) == f"one_cycle_policy(max_lr={peak:g}, total_steps=1000)"
 
 
@@ -159,7 +161,7 @@ def test_extremum_is_the_lowest_smoothed_loss_moved_back_by_the_averages_delay()
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_consensus_is_the_extremum_clamped_to_the_peer_rules(seed: int) -> None:
+def test_consensus_is_twice_the_extremum_clamped_to_the_peer_rules(seed: int) -> None:
     rng = np.random.default_rng(seed)
     result = run(
         lambda k, r: quadratic(k, r) * (1 + 0.3 * seed * (k > 120)) + rng.normal(0, 0.05),
@@ -169,12 +171,16 @@ def test_consensus_is_the_extremum_clamped_to_the_peer_rules(seed: int) -> None:
         progress=False,
     )
     peers = [result.suggest(rule) for rule in ("steepest", "valley", "minimum", "slide")]
-    expected = min(max(result.suggest("extremum"), min(peers)), max(peers))
+    lowest = result.rates[int(np.argmin(result.smoothed))]  # no divergence: all finite
+    peak = min(2 * result.suggest("extremum"), lowest)
+    assert peak == 2 * result.suggest("extremum")  # an interior minimum: twice the extremum
+    expected = min(max(peak, min(peers)), max(peers))
     assert result.suggest() == expected == result.suggestions()["consensus"]
 
 
 def test_a_curve_that_only_rises_gets_its_first_rate() -> None:
-    """Already too fast at start_lr: the extremum is the first step, inside the peers' range."""
+    """Already too fast at start_lr: the extremum is the first step, inside the peers' range,
+    and the consensus does not double it (the loss rose from there on)."""
     result = run(lambda k, r: 1.0 + r, start_lr=1e-3, end_lr=1.0, num_steps=100, progress=False)
     assert result.suggest("extremum") == result.suggest() == 1e-3
 
@@ -372,16 +378,23 @@ def test_lrkit_find_rejects_a_bad_sweep(tmp_path: Any, capsys: Any) -> None:
     assert "`end_lr` must be > start_lr" in capsys.readouterr().err
 
 
-def test_demo_peaks_are_the_consensus_for_every_recipe(torch_one_thread: None) -> None:
+def test_demo_peaks_are_the_consensus_the_constant_rate_at_most_the_extremum(
+    torch_one_thread: None,
+) -> None:
     pytest.importorskip("torch")
     from lrkit.demo import RECIPES
     from lrkit.demo.data import load_digits
     from lrkit.find_command import demo_peaks, range_test
 
     data = load_digits()
-    peaks = demo_peaks(data, "torch", seed=3)
-    expected = float(f"{range_test(data, 'torch', seed=3).suggest():.3g}")
-    assert peaks == dict.fromkeys(RECIPES, expected)
+    test = range_test(data, "torch", seed=3)
+    consensus, extremum = (float(f"{test.suggest(r):.3g}") for r in ("consensus", "extremum"))
+    assert consensus > extremum  # twice it, unless the peer rules clamp it
+    expected = dict.fromkeys(RECIPES, consensus) | {"constant": extremum}
+    assert demo_peaks(data, "torch", seed=3) == expected
+    low = float(f"{test.suggest('minimum'):.3g}")
+    assert low < extremum
+    assert demo_peaks(data, "torch", seed=3, rule="minimum") == dict.fromkeys(RECIPES, low)
 
 
 def test_range_test_batch_size_reaches_the_loader_and_is_checked(torch_one_thread: None) -> None:

@@ -200,7 +200,10 @@ def _run(args: argparse.Namespace) -> int:
         from lrkit.find_command import demo_peaks
 
         peaks = demo_peaks(data, args.framework, seed=args.seed)
-        print(f"peak of every recipe from a range test (lrkit find): {next(iter(peaks.values()))}")
+        print(
+            f"peaks from a range test (lrkit find): {peaks['onecycle']} "
+            f"(the constant rate: {peaks['constant']})"
+        )
     schedules = resolve_schedules(args.schedules, args.epochs, peaks)
     steps = math.ceil(len(data.x_train) / BATCH_SIZE)
     print(describe(data))
