@@ -26,6 +26,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -192,8 +193,6 @@ NOT_COMPUTING = {"parameter", "constant", "broadcast", "fusion", "tuple", "get-t
 def compiled_ops(f: Any, t: Any) -> int:
     """The instructions of ``f``'s optimized XLA program (all computations, fused or not),
     less those in :data:`NOT_COMPUTING`."""
-    import re
-
     text = f.lower(t).compile().as_text()
     ops = re.findall(r"^\s*(?:ROOT )?%\S+ = \S+ ([a-z][\w-]*)\(", text, re.MULTILINE)
     return sum(op not in NOT_COMPUTING for op in ops)
