@@ -198,12 +198,16 @@ def compiled_ops(f: Any, t: Any) -> int:
     return sum(op not in NOT_COMPUTING for op in ops)
 
 
+#: Points the per-point methods (PyTorch stepped, lrsched) evaluate, at most.
+PER_POINT = 200_000
+
+
 def per_point_times(name: str, N: int, W: int, P: int, repeat: int) -> dict[str, float]:
     """(d) PyTorch stepped and (e) lrsched called once per point, on a prefix of the curve."""
     import lrsched
     import torch
 
-    n = 200_000
+    n = min(PER_POINT, N - 1)  # OneCycleLR refuses a step past its total
     param = [torch.nn.Parameter(torch.zeros(1))]
 
     def torch_scheduler() -> Any:
@@ -312,8 +316,8 @@ def report(
         "Nanoseconds per point (best of the interleaved repetitions) and, in brackets, the "
         "ratio to the hand-fused NumPy expression measured in the same run. NumPy and JAX "
         f"methods evaluate {N:,} points; PyTorch (stepping its scheduler) and lrsched "
-        "(one Python call per point) evaluate the first 200,000. lrkit's NumPy call shares "
-        "arrays of a million values or more between the cores it may use (here "
+        f"(one Python call per point) evaluate the first {min(PER_POINT, N - 1):,}. lrkit's "
+        "NumPy call shares arrays of a million values or more between the cores it may use (here "
         f"{len(os.sched_getaffinity(0))}); the `1 thread` column is the same call with "
         "`LRKIT_NUM_THREADS=1`. The other NumPy expressions run on one thread, as NumPy does.",
         "",
