@@ -296,8 +296,8 @@ class RangeTest:
         else:
             # never past the smoothed loss's lowest point: the test saw the loss rise there
             # (this bounds a degenerate curve's extremum, pinned to the first rate)
-            rates, smoothed = self._finite()
-            peak = min(PEAK_OVER_EXTREMUM * extremum, float(rates[int(np.argmin(smoothed))]))
+            rates, k = self._lowest()
+            peak = min(PEAK_OVER_EXTREMUM * extremum, float(rates[k]))
             out["consensus"] = min(max(peak, min(peers)), max(peers))
         return out
 
@@ -322,13 +322,17 @@ class RangeTest:
             slope = np.gradient(smoothed, np.log(rates))
         return float(rates[int(np.argmin(slope))])
 
-    def _extremum(self) -> float:
+    def _lowest(self) -> tuple[np.ndarray, int]:
+        """The finite rates and the index of the lowest smoothed loss among them."""
         rates, smoothed = self._finite()
         if len(rates) < 2:
             raise ValueError(
                 f"rule 'extremum' needs at least 2 finite points; this range test has {len(rates)}"
             )
-        k = int(np.argmin(smoothed))
+        return rates, int(np.argmin(smoothed))
+
+    def _extremum(self) -> float:
+        rates, k = self._lowest()
         return float(rates[max(k - round(_mean_delay(self.beta, k)), 0)])
 
     def _fastai_points(self, rule: str) -> tuple[np.ndarray, np.ndarray]:
