@@ -396,6 +396,61 @@ def test_in_graph_schedule_holds_negative_times_at_zero_but_the_counter_is_used_
     assert float(keras.ops.convert_to_numpy(epochs(counter))) == pytest.approx(0.035, rel=1e-6)
 
 
+CLOCKS = {
+    "updates": {},
+    "epochs": {"steps_per_epoch": 2.5},
+    "accumulated": {"accumulation_steps": 2},
+}
+
+
+@pytest.mark.parametrize("clock", sorted(CLOCKS))
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_the_counter_reads_each_rate_as_numpy_computes_it_rounded_once(
+    name: str, clock: str
+) -> None:
+    """As the optimizer calls it (its counter), a schedule that settles is looked up in a
+    table: the float64 NumPy rate rounded once to float32, before its end and long after."""
+    s = EXAMPLES[name]
+    lr = lk.schedule(s, **CLOCKS[clock])
+    n = 200 if lr._table is None else len(lr._table)  # rates from count n - 1 on: the last
+    counts = np.unique(np.r_[0:30, np.linspace(0, 3 * n, 60).astype(int), n - 2 : n + 2, 10 * n])
+    stretched = lrkit.stretch(s, 2.5)  # the clock of every adapter
+    times = stretched(counts) if clock == "epochs" else s(counts // lr.accumulation_steps)
+    expected = np.asarray(times, np.float32)
+    if s.duration is None:
+        assert lr._table is None  # the formula, in float32: close, not rounded once
+        expected = np.asarray(times)
+    else:
+        assert lr._table is not None and n < 2.5 * s.duration + 4
+    counter = keras.Variable(0, dtype="int64", trainable=False)
+    got = []
+    for count in counts:
+        counter.assign(count)
+        got.append(keras.ops.convert_to_numpy(lr(counter)))
+    if s.duration is None:
+        np.testing.assert_allclose(got, expected, rtol=2e-6, atol=1e-6 * expected.max())
+    else:
+        np.testing.assert_array_equal(np.asarray(got, np.float32), expected)
+
+
+def test_the_counter_looks_its_rate_up_in_one_gather_and_long_schedules_use_the_formula() -> None:
+    import tensorflow as tf
+
+    from lrkit._adapt import TABLE_LIMIT
+
+    def ops(lr: lk.KerasSchedule) -> set[str]:
+        counter = keras.Variable(0, dtype="int64", trainable=False)
+        graph = tf.function(lambda: lr(counter)).get_concrete_function().graph
+        return {op.type for op in graph.get_operations()}
+
+    assert {"GatherV2"} <= ops(lk.schedule(C)) and "Cos" not in ops(lk.schedule(C))
+    long = lk.schedule(lrkit.cosine(0.1, TABLE_LIMIT))  # 4 MiB of rates: the formula instead
+    assert long._table is None and "Cos" in ops(long)
+    counter = keras.Variable(TABLE_LIMIT // 3, dtype="int64", trainable=False)
+    rate = float(keras.ops.convert_to_numpy(long(counter)))
+    assert rate == pytest.approx(lrkit.cosine(0.1, TABLE_LIMIT)(TABLE_LIMIT // 3), rel=1e-6)
+
+
 def test_loading_needs_lrkit_keras_imported(tmp_path: Path) -> None:
     path = tmp_path / "m.keras"
     probe_model(lk.schedule(EXAMPLES["warmup"])).save(path)

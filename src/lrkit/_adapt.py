@@ -14,11 +14,14 @@ Framework-free: the adapters above it import their framework.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from lrkit._core import FunctionSchedule, Schedule, as_schedule, positional_arity
-from lrkit._ops import MATH, Array, Ops, is_real_number
+from lrkit._ops import MATH, Array, NumpyOps, Ops, is_real_number
 from lrkit.compat.torch import Plan
 from lrkit.compose import Product, Scale, Shift, Sum, stretched_time
 from lrkit.schedules import Linear
@@ -95,6 +98,36 @@ class Clock:
         if self.steps_per_epoch is None:
             return updates
         return stretched_time(updates, self.steps_per_epoch, ops)
+
+
+#: The most counter values a rate table holds: 4 MiB of float32, the weights of a small layer.
+TABLE_LIMIT = 2**20
+
+
+def rate_table(schedule: Schedule, clock: Clock, dtype: Any) -> np.ndarray | None:
+    """``schedule``'s rate at every counter value ``0 .. n`` (through ``clock``), where from
+    ``n`` on the rate no longer changes: rate ``k`` is ``table[min(k, n)]``. A compiled graph
+    looks a rate up in one gather, where the formula costs a dispatch per scalar op.
+
+    Each rate is the NumPy (float64) value rounded once to ``dtype``. ``None`` when the schedule
+    never settles (``duration`` is ``None``) or settles after more than :data:`TABLE_LIMIT`
+    counts: the formula serves those.
+
+    >>> import lrkit
+    >>> rate_table(lrkit.cosine(0.1, 4), Clock(), "float64").round(6).tolist()
+    [0.1, 0.085355, 0.05, 0.014645, 0.0, 0.0]
+    """
+    end = schedule.duration
+    per_update = clock.accumulation_steps * (clock.steps_per_epoch or 1.0)
+    if end is None or not end * per_update < TABLE_LIMIT:
+        return None
+    # One update past the end: the clock's rounding can put the end's own count just short.
+    per = 1.0 if clock.steps_per_epoch is None else clock.steps_per_epoch
+    n = (math.ceil(end * per) + 1) * clock.accumulation_steps
+    if n >= TABLE_LIMIT:
+        return None
+    t = clock.time(np.arange(n + 1), NumpyOps(np.float64))
+    return np.asarray(schedule(t), dtype=dtype)
 
 
 #: What an adapter does on resume when the checkpoint was written under another schedule.

@@ -30,6 +30,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ if not hasattr(keras, "ops"):  # pragma: no cover - Keras 2 has no keras.ops
     raise ImportError(f"lrkit.keras needs Keras 3. Found Keras {keras.__version__}")
 
 from lrkit import _validate as v
-from lrkit._adapt import ON_CHANGE, Clock, rate_source, take_over
+from lrkit._adapt import ON_CHANGE, Clock, rate_source, rate_table, take_over
 from lrkit._core import Config, ConfigError, Schedule, from_config
 from lrkit._ops import MATH, Array, Ops, is_real_number
 from lrkit.control import Plateau, horizon_problem, warn_horizon
@@ -111,8 +112,10 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
 
     The optimizer calls it with its update counter ``step`` (0 for the first update) and it
     returns ``schedule(step)``, or ``schedule(step / steps_per_epoch)`` when the schedule counts
-    epochs. It is computed with ``keras.ops`` in float32, inside the compiled step, on every
-    backend. Its config is the lrkit config, so ``model.save`` / ``keras.models.load_model``
+    epochs, inside the compiled step. On TensorFlow, a schedule that settles (within
+    :data:`lrkit._adapt.TABLE_LIMIT` counts) is a table the optimizer's counter looks its rate
+    up in (the float64 rate rounded once); otherwise it is computed with ``keras.ops`` in
+    float32. Its config is the lrkit config, so ``model.save`` / ``keras.models.load_model``
     restore it (no ``custom_objects``, safe mode) once ``lrkit.keras`` is imported.
 
     Build it with :func:`schedule`. Keras calls a schedule with its raw call counter: with
@@ -149,12 +152,24 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
         self._ops = KerasOps.of("float32")
 
     def __call__(self, step: Any) -> Any:
+        if _is_counter(step) and self._table is not None:
+            return _look_up(self._table, step)
         # The clock's time, as every adapter and lrkit.stretch compute it (micro-batches to
         # updates, then whole epochs and the remainder: exact epoch starts under XLA).
         t = self._clock.time(keras.ops.cast(step, "float32"), self._ops)
         if not _is_counter(step):  # a time below 0 is held at 0, as in Schedule.__call__
             t = keras.ops.maximum(t, 0.0)
         return self.schedule.evaluate(t, self._ops)
+
+    @cached_property
+    def _table(self) -> np.ndarray | None:
+        """The rates by counter value, looked up in a compiled TensorFlow step: there each
+        scalar op of a formula costs a dispatch (a cosine is seven), a lookup two
+        (``benchmarks/keras_step.py``). XLA (JAX, TensorFlow on a GPU) fuses a formula's ops into
+        one kernel, and PyTorch would copy the table each step: those compute the formula."""
+        if keras.backend.backend() != "tensorflow":
+            return None
+        return rate_table(self.schedule, self._clock, "float32")
 
     def get_config(self) -> Config:
         config: Config = {
@@ -270,6 +285,14 @@ def _is_counter(step: Any) -> bool:
     counter, which starts at 0 and only counts up. It needs no clamp at 0, and in a compiled
     loop a clamp costs as much as the rest of a cosine (``benchmarks/keras_step.py``)."""
     return isinstance(step, keras.Variable) and "int" in keras.backend.standardize_dtype(step.dtype)
+
+
+def _look_up(table: np.ndarray, counter: Any) -> Any:
+    """``table[min(counter, n)]``, from a Keras counter (TensorFlow): the rate of a schedule
+    that no longer changes from count ``n`` on (:func:`lrkit._adapt.rate_table`)."""
+    import tensorflow as tf
+
+    return tf.gather(table, tf.minimum(counter.value, len(table) - 1))
 
 
 def schedule(
@@ -449,11 +472,15 @@ class _RateInTrainStep:
         variable = optimizer.learning_rate.value  # a plain tf.Variable (_in_graph_plan)
         self.last_used = last_used = _tf.Variable(variable, trainable=False)
         ops = KerasOps.of("float64")
+        table = rate_table(plan, Clock(), "float64")  # as KerasSchedule looks rates up
         train_step = model.train_step
 
         def set_rate() -> None:
-            t = _tf.cast(optimizer.iterations, _tf.float64)
-            variable.assign(_tf.cast(plan.evaluate(t, ops), variable.dtype))
+            if table is not None:
+                rate = _look_up(table, optimizer.iterations)
+            else:
+                rate = plan.evaluate(_tf.cast(optimizer.iterations, _tf.float64), ops)
+            variable.assign(_tf.cast(rate, variable.dtype))
 
         def step_with_rate(data: Any) -> Any:
             set_rate()  # exact whatever moved the counter or the rate since the last step
