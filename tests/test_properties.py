@@ -126,11 +126,26 @@ def test_continuous_at_boundaries(name: str, data: st.DataObject) -> None:
         bounds = bounds[:1] if s.params()["steps"] > 0 else []
     if not bounds:
         return
+    assert_continuous_at(s, bounds)
+
+
+def assert_continuous_at(s: lrkit.Schedule, bounds: list[float]) -> None:
     scale = float(np.max(s(np.linspace(0, 2 * max(bounds), 2001)))) + 1e-300
     h = 1e-6 * float(np.min(np.diff([0.0, *bounds])))  # far inside the shortest phase
     for b in bounds:  # a jump would be a sizeable fraction of the curve's own scale
-        before, at = s(b - h), s(b)
+        at = s(b)
+        # ... and would not shrink with h, as the gap of a steep, continuous curve does
+        before = min((s(b - k) for k in (h, h / 100)), key=lambda r: abs(r - at))
         assert math.isclose(before, at, rel_tol=1e-6, abs_tol=1e-4 * scale), (s, b, before, at)
+
+
+def test_a_steep_warmup_is_continuous_where_it_joins() -> None:
+    """Found by a fresh draw: an exponential warmup from 1e-252 to 1 in one step rises by
+    e^580 in that step, so 1e-6 of a step before its end the rate is still 0.06% short."""
+    s = lrkit.warmup(lrkit.constant(1.0), 1, shape="exponential", start_lr=1.0802007771082468e-252)
+    assert_continuous_at(s, [1.0])
+    with pytest.raises(AssertionError):  # and a jump is still one
+        assert_continuous_at(lrkit.piecewise_constant([1.0], [1.0, 0.5]), [1.0])
 
 
 def test_files_round_trip(tmp_path: Path) -> None:
@@ -154,8 +169,9 @@ def test_value_semantics() -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(schedules, st.sampled_from(["sorted", "shuffled", "2d", "float32", "strided"]))
+@given(schedules, st.sampled_from(["sorted", "shuffled", "2d", "float32", "strided", "steps"]))
 def test_large_arrays_equal_unchunked(s: lrkit.Schedule, layout: str) -> None:
+    """Also for integer steps (negative ones too), which chunks convert to float64 one by one."""
     import lrkit._core as core
 
     n = 3 * core._CHUNK + 7
@@ -169,8 +185,11 @@ def test_large_arrays_equal_unchunked(s: lrkit.Schedule, layout: str) -> None:
         t = t.astype(np.float32)
     elif layout == "strided":
         t = np.repeat(t, 2)[::2]
+    elif layout == "steps":
+        t = np.arange(n) - 50
     chunked, whole = s(t), unchunked(s, t)
-    assert chunked.shape == t.shape and chunked.dtype == whole.dtype == t.dtype
+    dtype = t.dtype if layout != "steps" else np.float64
+    assert chunked.shape == t.shape and chunked.dtype == whole.dtype == dtype
     np.testing.assert_array_equal(chunked, whole)
 
 
