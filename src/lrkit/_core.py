@@ -32,6 +32,8 @@ Config = dict[str, Any]
 
 #: Array size above which NumPy evaluation goes chunk by chunk (see ``Schedule._chunked``).
 _CHUNK = 1 << 14
+#: The namespace of integer times: computed in float64.
+_FLOAT64 = NumpyOps.of(np.dtype(np.float64))
 #: Array size from which the chunks are shared between threads.
 _THREADED = 1 << 20
 #: The largest float64: no schedule may have a rate beyond it (see ``Schedule._peak``).
@@ -123,6 +125,9 @@ class Schedule:
             return self._scalar_fn(t)
         if is_real_number(t):
             return self._scalar_fn(float(t))
+        if isinstance(t, np.ndarray) and t.dtype.kind in "iu" and t.size > _CHUNK:
+            # Steps: converted to float64 chunk by chunk, in the threads, and all finite.
+            return self._chunked(t, _FLOAT64)
         ops, x = namespace(t)
         if not isinstance(ops, NumpyOps):
             return ops.result(self._formula._f(ops.maximum(x, 0.0), ops))
@@ -213,7 +218,7 @@ class Schedule:
         Very large arrays are split between threads (NumPy releases the GIL in its loops);
         every value is computed exactly as on one thread.
         """
-        out = np.empty(x.shape, dtype=x.dtype)
+        out = np.empty(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
         src, dst = x.reshape(-1), out.reshape(-1)
         formula = self._formula
 
