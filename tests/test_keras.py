@@ -231,6 +231,24 @@ def test_unit_step_in_graph_follows_the_counter_when_something_else_moves_it() -
     assert_rates(probe.used, s(np.array(probe.steps)))
 
 
+def test_unit_step_in_graph_counts_updates_under_gradient_accumulation() -> None:
+    """With gradient_accumulation_steps=2 the optimizer's iterations count updates (a tensor
+    computed from its counter of micro-batches, not a variable): the in-step rate follows it."""
+    s = lrkit.linear(0.1, decay_steps=40, end_lr=0.0)
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
+    )
+    optimizer = keras.optimizers.SGD(learning_rate=0.5, gradient_accumulation_steps=2)
+    model.compile(optimizer, loss="mae")
+    callback = lk.LearningRateScheduler(s, unit="step")
+    probe = fit(model, 2, [callback])
+    batches = 2 * STEPS_PER_EPOCH
+    assert probe.steps == [k // 2 for k in range(batches)]  # two micro-batches per update
+    assert_rates(probe.read, s(np.array(probe.steps)))
+    last_update = batches // 2 - 1  # after the fit the rate is the last update's
+    assert float(value(optimizer.learning_rate)) == pytest.approx(s(last_update), rel=1e-6)
+
+
 class InterruptAt(keras.callbacks.Callback):  # type: ignore[misc]
     """Raises KeyboardInterrupt after the given batch of the first epoch."""
 

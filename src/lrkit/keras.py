@@ -288,11 +288,13 @@ def _is_counter(step: Any) -> bool:
 
 
 def _look_up(table: np.ndarray, counter: Any) -> Any:
-    """``table[min(counter, n)]``, from a Keras counter (TensorFlow): the rate of a schedule
-    that no longer changes from count ``n`` on (:func:`lrkit._adapt.rate_table`)."""
+    """``table[min(counter, n)]``, from a count of updates that is never negative (a Keras
+    counter, or ``optimizer.iterations``, a tensor under gradient accumulation) on TensorFlow:
+    the rate of a schedule that no longer changes from count ``n`` on
+    (:func:`lrkit._adapt.rate_table`)."""
     import tensorflow as tf
 
-    return tf.gather(table, tf.minimum(counter.value, len(table) - 1))
+    return tf.gather(table, tf.minimum(tf.convert_to_tensor(counter), len(table) - 1))
 
 
 def schedule(
