@@ -117,15 +117,11 @@ def rate_table(schedule: Schedule, clock: Clock, dtype: Any) -> np.ndarray | Non
     >>> rate_table(lrkit.cosine(0.1, 4), Clock(), "float64").round(6).tolist()
     [0.1, 0.085355, 0.05, 0.014645, 0.0, 0.0]
     """
-    end = schedule.duration
-    per_update = clock.accumulation_steps * (clock.steps_per_epoch or 1.0)
-    if end is None or not end * per_update < TABLE_LIMIT:
-        return None
+    end, per = schedule.duration, clock.steps_per_epoch or 1.0
+    if end is None or not (end * per + 2) * clock.accumulation_steps < TABLE_LIMIT:
+        return None  # never settles, or too late (an infinite or NaN end included)
     # One update past the end: the clock's rounding can put the end's own count just short.
-    per = 1.0 if clock.steps_per_epoch is None else clock.steps_per_epoch
     n = (math.ceil(end * per) + 1) * clock.accumulation_steps
-    if n >= TABLE_LIMIT:
-        return None
     t = clock.time(np.arange(n + 1), NumpyOps(np.float64))
     return np.asarray(schedule(t), dtype=dtype)
 

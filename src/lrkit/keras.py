@@ -164,9 +164,9 @@ class KerasSchedule(_KerasLRSchedule):  # type: ignore[misc]
     @cached_property
     def _table(self) -> np.ndarray | None:
         """The rates by counter value, looked up in a compiled TensorFlow step: there each
-        scalar op of a formula costs a dispatch (a cosine is seven), a lookup two
-        (``benchmarks/keras_step.py``). XLA (JAX, TensorFlow on a GPU) fuses a formula's ops into
-        one kernel, and PyTorch would copy the table each step: those compute the formula."""
+        scalar op of a formula costs a dispatch (a cosine is seven ops), a lookup three
+        (``benchmarks/keras_step.py``). On JAX, XLA fuses a formula's ops into one kernel, and
+        PyTorch's eager step would copy the table each time: those compute the formula."""
         if keras.backend.backend() != "tensorflow":
             return None
         return rate_table(self.schedule, self._clock, "float32")
