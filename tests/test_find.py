@@ -409,6 +409,6 @@ def test_range_test_batch_size_reaches_the_loader_and_is_checked(torch_one_threa
     # the same network and seed: were the argument dropped, both would use the demo's 128
     assert full.losses[0] != small.losses[0]
     assert full.losses[1:] != small.losses[1:]
-    for bad in (0, True, 2.5):
-        with pytest.raises(ValueError, match=r"`batch_size`.*Received: batch_size="):
+    for bad, error in ((0, ValueError), (True, TypeError), (2.5, TypeError)):
+        with pytest.raises(error, match=r"`batch_size`.*Received: batch_size="):
             range_test(data, "torch", batch_size=bad, **kwargs)

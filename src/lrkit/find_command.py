@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lrkit import _validate as v
 from lrkit.find import RULES, RangeTest
 
 if TYPE_CHECKING:
@@ -52,11 +53,7 @@ def range_test(
     ``seed``)."""
     from lrkit.demo.recipes import BATCH_SIZE, HIDDEN, MOMENTUM
 
-    batch_size = BATCH_SIZE if batch_size is None else batch_size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(
-            f"Argument `batch_size` must be an integer >= 1. Received: batch_size={batch_size!r}"
-        )
+    batch_size = BATCH_SIZE if batch_size is None else v.count("batch_size", batch_size, 1)
     settings: dict[str, Any] = {
         "start_lr": start_lr,
         "end_lr": end_lr,
